@@ -1,1 +1,7 @@
-//! placeholder
+//! creatorlink's domain: the model (SeaORM entities), the link lifecycle, the token vault and the
+//! platform clients. Nothing here knows about HTTP frameworks or GraphQL; every service takes a
+//! connection (`&impl ConnectionTrait`) and the caller's organization.
+
+pub mod kinds;
+
+pub use kinds::{InvalidReason, LinkStatus, MediaKind, Platform, ProfileKind, Provider};
