@@ -2,6 +2,8 @@
 //! platform clients. Nothing here knows about HTTP frameworks or GraphQL; every service takes a
 //! connection (`&impl ConnectionTrait`) and the caller's organization.
 
+pub mod accounts;
 pub mod kinds;
+pub mod link;
 
 pub use kinds::{InvalidReason, LinkStatus, MediaKind, Platform, ProfileKind, Provider};

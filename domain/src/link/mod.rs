@@ -1,0 +1,3 @@
+//! The link lifecycle: how long an authorization lasts and the status a reader sees (design §4).
+
+pub mod status;
