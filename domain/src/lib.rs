@@ -4,5 +4,6 @@
 
 pub mod kinds;
 pub mod secret;
+pub mod vault;
 
 pub use kinds::{InvalidReason, LinkStatus, MediaKind, Platform, ProfileKind, Provider};
