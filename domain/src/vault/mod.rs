@@ -9,15 +9,22 @@
 //!   (`v1.<key_id>.<base64url(nonce ‖ ciphertext ‖ tag)>`), so a [`Keyring`] holding old and new
 //!   keys opens everything while sealing only under its active key, and the rotation job finds rows
 //!   to re-seal with [`Keyring::needs_reseal`] / [`sealed_key_id`] without decrypting them.
-//! - **Keys.** Configured as `id:base64key[,id:base64key…]` (see [`Keyring::from_config`]).
+//! - **Keys.** Configured as `id:base64key[,id:base64key…]` (see [`Keyring::from_config`]); the
+//!   embedded default keeps one in a 0600 file ([`load_or_create_key_file`]).
 //!
 //! Errors never carry plaintext or key material, so they are safe to log and to `{:?}`.
 
+mod key_file;
 mod keyring;
 mod seal;
 
+use std::io;
+use std::path::PathBuf;
+
 use thiserror::Error;
 
+#[cfg(unix)]
+pub use key_file::load_or_create_key_file;
 pub use keyring::{generate_key, InvalidKeyId, Key, KeyId, Keyring, KeyringError};
 pub use seal::{sealed_key_id, Aad, TokenKind};
 
@@ -41,4 +48,32 @@ pub enum VaultError {
         "sealed value failed to decrypt (tampered, moved to another row or kind, or wrong key)"
     )]
     Decrypt,
+    /// The key file could not be created, read or written.
+    #[error("key file {}: {source}", path.display())]
+    KeyFileIo {
+        /// The key file.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+    /// The key file does not parse as a key configuration.
+    #[error("key file {}: {source}", path.display())]
+    KeyFileContents {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong with its contents.
+        source: KeyringError,
+    },
+    /// The key file is accessible to group or others; refusing to use a key others may have read.
+    #[error(
+        "key file {} has mode {mode:04o}, which lets group or others access it; run `chmod 600 {}`",
+        path.display(),
+        path.display()
+    )]
+    InsecureKeyFile {
+        /// The key file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
 }
