@@ -5,5 +5,7 @@
 pub mod accounts;
 pub mod kinds;
 pub mod link;
+pub mod secret;
+pub mod vault;
 
 pub use kinds::{InvalidReason, LinkStatus, MediaKind, Platform, ProfileKind, Provider};
