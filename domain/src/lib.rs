@@ -3,5 +3,7 @@
 //! connection (`&impl ConnectionTrait`) and the caller's organization.
 
 pub mod kinds;
+pub mod platforms;
+pub mod secret;
 
 pub use kinds::{InvalidReason, LinkStatus, MediaKind, Platform, ProfileKind, Provider};
