@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod kinds;
 pub mod link;
+pub mod platforms;
 pub mod secret;
 pub mod vault;
 
