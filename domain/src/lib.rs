@@ -2,6 +2,7 @@
 //! platform clients. Nothing here knows about HTTP frameworks or GraphQL; every service takes a
 //! connection (`&impl ConnectionTrait`) and the caller's organization.
 
+pub mod db;
 pub mod entities;
 pub mod kinds;
 
