@@ -3,6 +3,8 @@
 //! connection (`&impl ConnectionTrait`) and the caller's organization.
 
 pub mod accounts;
+pub mod db;
+pub mod entities;
 pub mod kinds;
 pub mod link;
 pub mod platforms;

@@ -1,1 +1,28 @@
+//! creatorlink's schema migrations. They run on SQLite and PostgreSQL alike, use only sea-query's
+//! portable builders, and define their own identifiers instead of importing the entities, so that
+//! editing an entity can never rewrite history.
+
 pub use sea_orm_migration::prelude::*;
+pub use sea_orm_migration::MigratorTrait;
+
+mod m20261123_000001_tenants_profiles;
+mod m20261123_000002_accounts_links;
+mod m20261123_000003_metrics_media;
+mod m20261123_000004_events_keys_invites;
+mod m20261123_000005_webhooks;
+
+/// Every migration in the order it runs.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_tenants_profiles::Migration),
+            Box::new(m20261123_000002_accounts_links::Migration),
+            Box::new(m20261123_000003_metrics_media::Migration),
+            Box::new(m20261123_000004_events_keys_invites::Migration),
+            Box::new(m20261123_000005_webhooks::Migration),
+        ]
+    }
+}
