@@ -1,1 +1,11 @@
-//! placeholder
+//! creatorlink's HTTP edges, GraphQL API and command line.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod graphql;
+pub mod http;
+pub mod telemetry;
+
+pub use app::Application;
+pub use config::Config;

@@ -3,12 +3,22 @@
 //! connection (`&impl ConnectionTrait`) and the caller's organization.
 
 pub mod accounts;
+pub mod actor;
 pub mod db;
 pub mod entities;
+pub mod error;
+pub mod events;
 pub mod kinds;
 pub mod link;
+pub mod organizations;
+pub mod pagination;
 pub mod platforms;
+pub mod profiles;
 pub mod secret;
+pub mod tenant;
 pub mod vault;
 
+pub use actor::Actor;
+pub use error::{DomainError, DomainResult};
 pub use kinds::{InvalidReason, LinkStatus, MediaKind, Platform, ProfileKind, Provider};
+pub use tenant::OrgId;

@@ -1,1 +1,356 @@
-//! placeholder
+//! The end-to-end test harness: the real application on a random port against a fresh database
+//! (a temporary SQLite file, or a PostgreSQL database created for the test and dropped after it),
+//! a Redis key prefix per test, and captured logs to search.
+//!
+//! PostgreSQL and Redis come from `TEST_DATABASE_URL` / `TEST_REDIS_URL` (defaulting to the
+//! local servers). When one is absent, a test that needs it prints why and skips, unless
+//! `CREATORLINK_REQUIRE_SERVICES=1` (set by `.ci/run`), which turns absence into a failure.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use api::config::{Config, LogConfig, LogFormat};
+use api::Application;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+/// Which database a test runs against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs `$body` (an `async fn(Backend)`) once on SQLite and once on PostgreSQL, as two tests.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+/// True when `.ci/run` (or a developer) asked for missing services to fail tests.
+pub fn services_required() -> bool {
+    std::env::var("CREATORLINK_REQUIRE_SERVICES").is_ok_and(|v| v == "1" || v == "true")
+}
+
+/// Reports that a service is absent: a skip normally, a failure when services are required.
+fn absent(service: &str, why: &str) {
+    if services_required() {
+        panic!("{service} is required (CREATORLINK_REQUIRE_SERVICES=1) but unavailable: {why}");
+    }
+    eprintln!("SKIPPED: {service} unavailable ({why}); set CREATORLINK_REQUIRE_SERVICES=1 to fail instead");
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A database that exists for one test and is removed after it.
+pub struct TestDatabase {
+    pub url: String,
+    pub backend: Backend,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    /// A fresh, empty database, or `None` (after saying why) when the backend is unavailable.
+    pub async fn create(backend: Backend) -> Option<TestDatabase> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+                Some(TestDatabase {
+                    url,
+                    backend,
+                    cleanup: Cleanup::Sqlite(dir),
+                })
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_admin_url();
+                let admin = match Database::connect(&admin_url).await {
+                    Ok(db) => db,
+                    Err(e) => {
+                        absent("PostgreSQL", &e.to_string());
+                        return None;
+                    }
+                };
+                let name = format!("cl_test_{}", Uuid::new_v4().simple());
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create the test database");
+                let _ = admin.close().await;
+                let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+                url.set_path(&name);
+                Some(TestDatabase {
+                    url: url.to_string(),
+                    backend,
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                })
+            }
+        }
+    }
+
+    /// A direct connection, for tests that look behind the API.
+    pub async fn connect(&self) -> DatabaseConnection {
+        Database::connect(&self.url)
+            .await
+            .expect("connect to the test database")
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs outside any async context we could await in; use a short-lived runtime on
+            // its own thread.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async {
+                    if let Ok(admin) = Database::connect(&admin_url).await {
+                        let _ = admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .await;
+                        let _ = admin.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// A Redis key prefix of its own for one test; its keys are deleted afterwards.
+pub struct TestRedis {
+    pub url: String,
+    pub prefix: String,
+}
+
+impl TestRedis {
+    /// `None` (after saying why) when Redis is unavailable.
+    pub async fn create() -> Option<TestRedis> {
+        let url = redis_url();
+        let ok = async {
+            let client = redis::Client::open(url.as_str())?;
+            let mut conn = client.get_multiplexed_async_connection().await?;
+            redis::cmd("PING").query_async::<String>(&mut conn).await
+        }
+        .await;
+        match ok {
+            Ok(_) => Some(TestRedis {
+                url,
+                prefix: format!("cltest:{}", Uuid::new_v4().simple()),
+            }),
+            Err(e) => {
+                absent("Redis", &e.to_string());
+                None
+            }
+        }
+    }
+
+    /// A connection to the test's Redis.
+    pub async fn connection(&self) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(self.url.as_str())
+            .expect("redis url")
+            .get_multiplexed_async_connection()
+            .await
+            .expect("redis connection")
+    }
+}
+
+impl Drop for TestRedis {
+    fn drop(&mut self) {
+        let (url, pattern) = (self.url.clone(), format!("{}*", self.prefix));
+        let _ = std::thread::spawn(move || {
+            if let Ok(client) = redis::Client::open(url.as_str()) {
+                if let Ok(mut conn) = client.get_connection() {
+                    let keys: Vec<String> = redis::cmd("KEYS")
+                        .arg(&pattern)
+                        .query(&mut conn)
+                        .unwrap_or_default();
+                    if !keys.is_empty() {
+                        let _: redis::RedisResult<()> =
+                            redis::cmd("DEL").arg(keys).query(&mut conn);
+                    }
+                }
+            }
+        })
+        .join();
+    }
+}
+
+/// Everything the application logged during the test run (all tests share one process-wide
+/// subscriber, so search for markers unique to your test).
+#[derive(Clone, Default)]
+pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    pub fn contents(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("log buffer")).into_owned()
+    }
+}
+
+impl Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogCapture {
+    type Writer = LogCapture;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+/// The process-wide log capture, installed on first use. `TEST_LOG` sets the filter
+/// (default: `info,sea_orm=warn,sqlx=warn`); `TEST_LOG_STDERR=1` echoes nothing but keeps capture.
+pub fn logs() -> &'static LogCapture {
+    static LOGS: OnceLock<LogCapture> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let capture = LogCapture::default();
+        let level =
+            std::env::var("TEST_LOG").unwrap_or_else(|_| "info,sea_orm=warn,sqlx=warn".into());
+        api::telemetry::init_with_writer(
+            &LogConfig {
+                format: LogFormat::Json,
+                level,
+            },
+            capture.clone(),
+            false,
+        );
+        capture
+    })
+}
+
+/// A running application and what a test needs to talk to it.
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub db: TestDatabase,
+    pub config: Config,
+    pub data_dir: tempfile::TempDir,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// A test configuration: port 0, quiet limits, the given database, a private data directory.
+pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
+    let mut config = Config::default();
+    config.http.port = 0;
+    config.http.workers = 1;
+    config.data_dir = PathBuf::from(data_dir);
+    config.database.url = Some(db_url.to_owned());
+    config.database.max_connections = 5;
+    config
+}
+
+/// Starts the application on `backend`; `None` when that backend is unavailable (skipped).
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// As [`spawn_app`], letting the test adjust the configuration first.
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
+    logs();
+    let db = TestDatabase::create(backend).await?;
+    let data_dir = tempfile::tempdir().expect("temporary directory");
+    let mut config = test_config(&db.url, data_dir.path());
+    adjust(&mut config);
+    let app = Application::build(config.clone())
+        .await
+        .expect("the application starts");
+    let port = app.port();
+    let server = tokio::spawn(async move {
+        let _ = app.run_until_stopped().await;
+    });
+    Some(TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client"),
+        db,
+        config,
+        data_dir,
+        server,
+    })
+}
+
+impl TestApp {
+    /// POSTs a GraphQL request (as `application/json`) and returns the whole response body.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("the request is sent");
+        assert!(
+            response.status().is_success(),
+            "GraphQL answered {}",
+            response.status()
+        );
+        response.json().await.expect("a JSON body")
+    }
+
+    /// Like [`TestApp::graphql`], but fails the test when the response has errors; returns `data`.
+    pub async fn graphql_ok(&self, query: &str, variables: Value) -> Value {
+        let body = self.graphql(query, variables).await;
+        assert!(
+            body.get("errors").is_none(),
+            "unexpected GraphQL errors: {body:#}"
+        );
+        body["data"].clone()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+}

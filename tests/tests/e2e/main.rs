@@ -1,1 +1,12 @@
+//! End-to-end tests: one binary, many modules, each test with its own database.
 
+mod cli;
+mod foundation;
+mod schema;
+
+use std::path::PathBuf;
+
+/// The `creatorlink` binary built for these tests (the same code as the shipped one).
+pub fn creatorlink_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_creatorlink-under-test"))
+}

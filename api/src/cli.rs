@@ -1,0 +1,145 @@
+//! The `creatorlink` command line. `main` parses, loads configuration, starts tracing and calls
+//! [`run`]; everything else lives here so tests can drive it.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use migration::{Migrator, MigratorTrait};
+
+use crate::app::{open_database, Application, StartError};
+use crate::config::{Config, ConfigError};
+
+/// creatorlink: link creators' Instagram/Facebook, TikTok and YouTube accounts through official
+/// OAuth, keep the links healthy, and serve their data over GraphQL.
+#[derive(Debug, Parser)]
+#[command(name = "creatorlink", version, about)]
+pub struct Cli {
+    /// A TOML configuration file (settings in the environment override it).
+    #[arg(long, global = true, env = "CREATORLINK_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (GraphQL, health, metrics). Migrates the database first.
+    Serve {
+        /// Do not run pending migrations on start.
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Apply, roll back or list the database migrations.
+    Migrate {
+        #[arg(value_enum, default_value_t = MigrateAction::Up)]
+        action: MigrateAction,
+        /// With `down`: how many migrations to roll back (default: all of them).
+        #[arg(long)]
+        steps: Option<u32>,
+    },
+    /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
+    Schema,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Roll back migrations.
+    Down,
+    /// List applied and pending migrations.
+    Status,
+}
+
+/// A failure of a command; `main` prints it as one line and exits non-zero.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Start(#[from] StartError),
+    #[error("{0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl CliError {
+    /// 2 for configuration mistakes (fix the settings), 1 for everything else.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Config(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// Loads the configuration named by the command line.
+pub fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
+    Config::load(cli.config.as_deref())
+}
+
+/// Runs one command to completion.
+pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
+    match cli.command {
+        Command::Serve { no_migrate } => {
+            let mut config = config;
+            if no_migrate {
+                config.database.migrate_on_start = false;
+            }
+            let app = Application::build(config).await?;
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate { action, steps } => {
+            let db = open_database(&config).await?;
+            match action {
+                MigrateAction::Up => {
+                    Migrator::up(&db, None).await?;
+                    println!("migrations applied");
+                }
+                MigrateAction::Down => {
+                    Migrator::down(&db, steps).await?;
+                    println!("migrations rolled back");
+                }
+                MigrateAction::Status => {
+                    for m in Migrator::get_applied_migrations(&db).await? {
+                        println!("applied  {}", m.name());
+                    }
+                    for m in Migrator::get_pending_migrations(&db).await? {
+                        println!("pending  {}", m.name());
+                    }
+                }
+            }
+        }
+        Command::Schema => print!("{}", crate::graphql::sdl()),
+    }
+    Ok(())
+}
+
+/// The whole `creatorlink` program: parse, configure, trace, run, and exit with a one-line message
+/// on failure. The `creatorlink` binary is this function (so is the test suite's copy of it).
+pub fn main() {
+    let cli = Cli::parse();
+    let config = match load_config(&cli) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("creatorlink: {e}");
+            std::process::exit(2);
+        }
+    };
+    crate::telemetry::init(&config.log);
+    // A multi-threaded Tokio runtime under actix's System, so background work (jobs, fan-out)
+    // runs on every core while actix keeps its own per-worker threads for HTTP.
+    let system = actix_web::rt::System::with_tokio_rt(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("cannot start the Tokio runtime: {e}"))
+    });
+    let result = system.block_on(run(cli, config));
+    if let Err(e) = result {
+        eprintln!("creatorlink: {e}");
+        std::process::exit(e.exit_code());
+    }
+}

@@ -1,0 +1,165 @@
+//! The GraphQL API. Types here are API types built from domain values, never database rows
+//! exposed as-is, so the schema changes only on purpose.
+
+pub mod error;
+pub mod ids;
+pub mod profile;
+pub mod query;
+
+use std::sync::Arc;
+
+use async_graphql::{
+    Context, EmptyMutation, EmptySubscription, ErrorExtensions, MergedObject, Schema,
+};
+use domain::pagination::PageRequest;
+use domain::OrgId;
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use crate::config::GraphqlConfig;
+use error::codes;
+
+/// Every query field, one part per concept; a new concept adds its `…Query` here.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(query::NodeQuery, profile::ProfileQuery);
+
+/// The executable schema.
+pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+
+/// Per-request facts: who is asking and how to refer to this request in logs.
+#[derive(Clone, Debug)]
+pub struct RequestContext {
+    pub request_id: Uuid,
+    pub org: OrgId,
+}
+
+impl RequestContext {
+    pub fn new(request_id: Uuid, org: OrgId) -> Self {
+        RequestContext { request_id, org }
+    }
+}
+
+/// Process-wide data the resolvers use.
+pub struct Shared {
+    pub db: DatabaseConnection,
+    pub config: GraphqlConfig,
+}
+
+/// A resolver's view of the context: the shared data and the request's facts together.
+pub struct Api<'a> {
+    shared: &'a Shared,
+    request: &'a RequestContext,
+}
+
+impl Api<'_> {
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.shared.db
+    }
+
+    pub fn org(&self) -> OrgId {
+        self.request.org
+    }
+
+    pub fn request_id(&self) -> Uuid {
+        self.request.request_id
+    }
+
+    pub fn default_page_size(&self) -> u64 {
+        (self.shared.config.max_page_size as u64).min(20)
+    }
+}
+
+/// Access to [`Api`] from any resolver.
+pub trait ApiContext {
+    fn api(&self) -> Api<'_>;
+}
+
+impl ApiContext for Context<'_> {
+    fn api(&self) -> Api<'_> {
+        // Both are inserted by `build_schema` and the HTTP handler for every request; a missing
+        // one is a programming error caught by every integration test.
+        #[allow(clippy::expect_used)]
+        Api {
+            shared: self
+                .data::<Arc<Shared>>()
+                .expect("shared data is in the schema"),
+            request: self
+                .data::<RequestContext>()
+                .expect("request context is in every request"),
+        }
+    }
+}
+
+/// Builds the schema with its limits.
+pub fn build_schema(db: DatabaseConnection, config: &GraphqlConfig) -> AppSchema {
+    let mut builder = Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+        .data(Arc::new(Shared {
+            db,
+            config: config.clone(),
+        }))
+        .limit_depth(config.max_depth)
+        .limit_complexity(config.max_complexity);
+    if !config.introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.finish()
+}
+
+/// The schema's SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+/// Validates Relay pagination arguments against the configured maximum page size.
+pub fn page_request(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> async_graphql::Result<PageRequest> {
+    let max = ctx.api().shared.config.max_page_size;
+    let bad = |field: &'static str, message: String| {
+        async_graphql::Error::new(message).extend_with(|_, e| {
+            e.set("code", codes::BAD_USER_INPUT);
+            e.set("field", field);
+        })
+    };
+    if first.is_some() && last.is_some() {
+        return Err(bad(
+            "first",
+            "pass either `first` or `last`, not both".into(),
+        ));
+    }
+    let size = |field: &'static str, v: Option<i32>| -> async_graphql::Result<Option<u64>> {
+        match v {
+            None => Ok(None),
+            Some(n) if n < 0 => Err(bad(field, format!("`{field}` must not be negative"))),
+            Some(n) if n as usize > max => Err(bad(
+                field,
+                format!("`{field}` must be at most {max} (the maximum page size)"),
+            )),
+            Some(n) => Ok(Some(n as u64)),
+        }
+    };
+    let cursor = |field: &'static str, v: Option<String>| -> async_graphql::Result<Option<Uuid>> {
+        match v {
+            None => Ok(None),
+            Some(c) => ids::decode_cursor(&c).map(Some).ok_or_else(|| {
+                bad(
+                    field,
+                    format!("`{field}` is not a cursor of this connection"),
+                )
+            }),
+        }
+    };
+    Ok(PageRequest {
+        first: size("first", first)?,
+        after: cursor("after", after)?,
+        last: size("last", last)?,
+        before: cursor("before", before)?,
+    })
+}

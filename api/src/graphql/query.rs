@@ -1,0 +1,40 @@
+//! The query root.
+
+use async_graphql::{Context, Interface, Object, Result, ID};
+
+use super::error::to_graphql;
+use super::ids::{self, NodeType};
+use super::profile::CreatorProfile;
+use super::ApiContext;
+
+/// An object with a global id, fetchable with `node(id:)`.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "Opaque global id."))]
+pub enum Node {
+    CreatorProfile(CreatorProfile),
+}
+
+/// `node(id:)`: any object by its global id.
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Fetches any object by its global id; null when it does not exist or is not visible to the
+    /// caller.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        let api = ctx.api();
+        let Some((ty, uuid)) = ids::decode(&id) else {
+            return Ok(None);
+        };
+        match ty {
+            NodeType::CreatorProfile => {
+                match domain::profiles::get(api.db(), api.org(), uuid).await {
+                    Ok(p) => Ok(Some(Node::CreatorProfile(CreatorProfile(p)))),
+                    Err(domain::DomainError::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(to_graphql(e, api.request_id())),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! Organizations: the tenants.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use crate::entities::organization;
+use crate::error::DomainResult;
+use crate::tenant::OrgId;
+
+/// Creates an organization.
+pub async fn create(db: &impl ConnectionTrait, name: &str) -> DomainResult<organization::Model> {
+    let model = organization::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(name.trim().to_owned()),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(model)
+}
+
+/// The organization called `name`, created if there is none yet. Used by the embedded mode for
+/// its single default tenant.
+pub async fn ensure_named(db: &impl ConnectionTrait, name: &str) -> DomainResult<OrgId> {
+    if let Some(existing) = organization::Entity::find()
+        .filter(organization::Column::Name.eq(name))
+        .one(db)
+        .await?
+    {
+        return Ok(OrgId::new(existing.id));
+    }
+    Ok(OrgId::new(create(db, name).await?.id))
+}

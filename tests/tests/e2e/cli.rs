@@ -1,0 +1,110 @@
+//! The `creatorlink` command line as an operator uses it: a misconfigured start names the bad
+//! setting in one line and exits non-zero; migrations go down and up again on both databases.
+
+use std::process::{Command, Output};
+
+use tests::{on_both_backends, Backend, TestDatabase};
+
+use crate::creatorlink_bin;
+
+fn creatorlink(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut cmd = Command::new(creatorlink_bin());
+    cmd.args(args)
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
+        .env("CREATORLINK_LOG_LEVEL", "warn");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+fn one_line_error(output: &Output) -> String {
+    assert!(!output.status.success(), "the command must fail");
+    let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
+    assert_eq!(stderr.lines().count(), 1, "one line, got: {stderr}");
+    stderr
+}
+
+#[test]
+fn a_bad_database_url_scheme_is_named_and_the_start_refused() {
+    let out = creatorlink(&["serve"], &[("DATABASE_URL", "mysql://root@localhost/db")]);
+    let line = one_line_error(&out);
+    assert!(line.contains("DATABASE_URL"), "{line}");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn an_unreadable_config_file_is_named_and_the_start_refused() {
+    let out = creatorlink(&["--config", "/no/such/creatorlink.toml", "serve"], &[]);
+    let line = one_line_error(&out);
+    assert!(line.contains("/no/such/creatorlink.toml"), "{line}");
+}
+
+#[test]
+fn an_invalid_port_is_named_and_the_start_refused() {
+    let out = creatorlink(&["serve"], &[("CREATORLINK_HTTP_PORT", "70000")]);
+    let line = one_line_error(&out);
+    assert!(line.contains("CREATORLINK_HTTP_PORT"), "{line}");
+}
+
+#[test]
+fn a_config_file_with_a_typo_names_the_setting() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("creatorlink.toml");
+    std::fs::write(&path, "[http]\nprot = 8081\n").expect("write");
+    let out = creatorlink(&["--config", path.to_str().expect("utf-8"), "serve"], &[]);
+    let line = one_line_error(&out);
+    assert!(line.contains("prot"), "{line}");
+}
+
+#[test]
+fn schema_prints_the_sdl() {
+    let out = creatorlink(&["schema"], &[]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), api::graphql::sdl());
+}
+
+async fn migrations_go_down_and_up_again(backend: Backend) {
+    let Some(db) = TestDatabase::create(backend).await else {
+        return;
+    };
+    let env = [("DATABASE_URL", db.url.as_str())];
+    let run = |args: &[&str]| {
+        let out = creatorlink(args, &env);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run(&["migrate", "up"]);
+    let status = run(&["migrate", "status"]);
+    assert!(
+        status.contains("applied") && !status.contains("pending"),
+        "{status}"
+    );
+    run(&["migrate", "down"]);
+    let status = run(&["migrate", "status"]);
+    assert!(
+        !status.contains("applied") && status.contains("pending"),
+        "{status}"
+    );
+    run(&["migrate", "up"]);
+    let status = run(&["migrate", "status"]);
+    assert!(
+        status.contains("applied") && !status.contains("pending"),
+        "{status}"
+    );
+
+    // The schema is whole again: the server starts on it without migrating.
+    let conn = db.connect().await;
+    domain::organizations::create(&conn, "after down and up")
+        .await
+        .expect("tables exist");
+}
+
+on_both_backends!(migrations_go_down_and_up_again);
