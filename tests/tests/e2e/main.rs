@@ -2,6 +2,7 @@
 
 mod cli;
 mod foundation;
+mod harness;
 mod schema;
 
 use std::path::PathBuf;
