@@ -10,18 +10,21 @@ use uuid::Uuid;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeType {
     CreatorProfile,
+    SocialAccount,
 }
 
 impl NodeType {
     fn as_str(self) -> &'static str {
         match self {
             NodeType::CreatorProfile => "CreatorProfile",
+            NodeType::SocialAccount => "SocialAccount",
         }
     }
 
     fn parse(s: &str) -> Option<Self> {
         match s {
             "CreatorProfile" => Some(NodeType::CreatorProfile),
+            "SocialAccount" => Some(NodeType::SocialAccount),
             _ => None,
         }
     }

@@ -1,21 +1,22 @@
 //! The GraphQL API. Types here are API types built from domain values, never database rows
 //! exposed as-is, so the schema changes only on purpose.
 
+pub mod connect;
 pub mod error;
 pub mod ids;
+pub mod kinds;
 pub mod profile;
 pub mod query;
 
 use std::sync::Arc;
 
-use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, ErrorExtensions, MergedObject, Schema,
-};
+use async_graphql::{Context, EmptySubscription, ErrorExtensions, MergedObject, Schema};
 use domain::pagination::PageRequest;
 use domain::OrgId;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
+use crate::app::Services;
 use crate::config::GraphqlConfig;
 use error::codes;
 
@@ -25,7 +26,12 @@ use error::codes;
 pub struct QueryRoot(query::NodeQuery, profile::ProfileQuery);
 
 /// The executable schema.
-pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Every mutation field, one part per concept.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(connect::ConnectMutation);
 
 /// Per-request facts: who is asking and how to refer to this request in logs.
 #[derive(Clone, Debug)]
@@ -44,6 +50,7 @@ impl RequestContext {
 pub struct Shared {
     pub db: DatabaseConnection,
     pub config: GraphqlConfig,
+    pub services: Arc<Services>,
 }
 
 /// A resolver's view of the context: the shared data and the request's facts together.
@@ -63,6 +70,11 @@ impl Api<'_> {
 
     pub fn request_id(&self) -> Uuid {
         self.request.request_id
+    }
+
+    /// The vault keyring, platform clients and clock.
+    pub fn services(&self) -> &Services {
+        &self.shared.services
     }
 
     pub fn default_page_size(&self) -> u64 {
@@ -92,14 +104,23 @@ impl ApiContext for Context<'_> {
 }
 
 /// Builds the schema with its limits.
-pub fn build_schema(db: DatabaseConnection, config: &GraphqlConfig) -> AppSchema {
-    let mut builder = Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .data(Arc::new(Shared {
-            db,
-            config: config.clone(),
-        }))
-        .limit_depth(config.max_depth)
-        .limit_complexity(config.max_complexity);
+pub fn build_schema(
+    db: DatabaseConnection,
+    config: &GraphqlConfig,
+    services: Arc<Services>,
+) -> AppSchema {
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .data(Arc::new(Shared {
+        db,
+        config: config.clone(),
+        services,
+    }))
+    .limit_depth(config.max_depth)
+    .limit_complexity(config.max_complexity);
     if !config.introspection {
         builder = builder.disable_introspection();
     }
@@ -108,9 +129,13 @@ pub fn build_schema(db: DatabaseConnection, config: &GraphqlConfig) -> AppSchema
 
 /// The schema's SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
 }
 
 /// Validates Relay pagination arguments against the configured maximum page size.

@@ -35,6 +35,8 @@ impl NodeQuery {
                     Err(e) => Err(to_graphql(e, api.request_id())),
                 }
             }
+            // Social accounts are not fetchable as nodes yet.
+            NodeType::SocialAccount => Ok(None),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests: one binary, many modules, each test with its own database.
 
 mod cli;
+mod connect;
 mod foundation;
 mod harness;
 mod schema;
