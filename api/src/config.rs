@@ -158,13 +158,16 @@ pub struct VaultConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlatformsConfig {
+    #[serde(deserialize_with = "string_or_number")]
     pub meta_client_id: Option<String>,
     pub meta_client_secret: Option<ConfigSecret>,
     /// Serve every Meta endpoint from this base instead of facebook.com / graph.facebook.com.
     pub meta_base_url: Option<String>,
+    #[serde(deserialize_with = "string_or_number")]
     pub tiktok_client_id: Option<String>,
     pub tiktok_client_secret: Option<ConfigSecret>,
     pub tiktok_base_url: Option<String>,
+    #[serde(deserialize_with = "string_or_number")]
     pub google_client_id: Option<String>,
     pub google_client_secret: Option<ConfigSecret>,
     pub google_base_url: Option<String>,
@@ -306,6 +309,21 @@ pub enum ConfigError {
 /// Variables with the prefix that are not settings: the config file's own path, and the test
 /// harness's switch that turns a missing PostgreSQL/Redis into a failure.
 const NOT_SETTINGS: &[&str] = &["CONFIG", "REQUIRE_SERVICES"];
+
+/// Client ids are often all digits (Meta app ids), which the environment reader takes for a
+/// number; read either as text.
+fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Number(i64),
+    }
+    Ok(Option::<Raw>::deserialize(d)?.map(|raw| match raw {
+        Raw::Text(t) => t,
+        Raw::Number(n) => n.to_string(),
+    }))
+}
 
 /// Top-level keys that contain an underscore, so the section split must leave them alone.
 const TOP_LEVEL_KEYS: &[&str] = &["mode", "data_dir"];
