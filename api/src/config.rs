@@ -425,7 +425,7 @@ impl Config {
             None if self.mode == Mode::Production => {
                 return Err(ConfigError::Invalid(
                     "vault.keys (CREATORLINK_VAULT_KEYS): production mode requires configured keys \
-                     (`id:base64key`; generate one with `creatorlink vault generate-key`)"
+                     (`id:base64key`; generate one with `creatorlink vault keygen`)"
                         .into(),
                 ));
             }

@@ -5,6 +5,7 @@ mod connect;
 mod foundation;
 mod harness;
 mod schema;
+mod vault;
 
 use std::path::PathBuf;
 
