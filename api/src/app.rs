@@ -20,8 +20,9 @@ use sea_orm::DatabaseConnection;
 use url::Url;
 
 use crate::config::Config;
-use crate::graphql::{build_schema, AppSchema};
+use crate::graphql::{build_schema, AppSchema, Live};
 use crate::http;
+use crate::live::{self, webhooks::WebhookRuntime, Bus, Tasks};
 use crate::sandbox::{Sandbox, SandboxApp};
 
 /// What the connect flow and token handling need: the vault keyring, one platform client per
@@ -46,6 +47,8 @@ pub struct AppState {
     pub schema: AppSchema,
     /// The organization requests act in until authentication provides one.
     pub default_org: OrgId,
+    /// Live link events of this process.
+    pub bus: Bus,
     pub services: Arc<Services>,
     /// The sandbox providers, when at least one provider has no configured app.
     pub sandbox: Option<web::Data<Sandbox>>,
@@ -79,6 +82,10 @@ pub enum StartError {
         provider: &'static str,
         message: String,
     },
+    #[error("cannot start live events: {0}")]
+    Live(#[from] live::LiveError),
+    #[error("cannot build the webhook HTTP client: {0}")]
+    WebhookClient(String),
 }
 
 /// The keyring from `vault.keys`, or the embedded default's key file (created on first start).
@@ -193,6 +200,8 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
+    /// The event dispatcher and webhook loops; they stop with the application.
+    tasks: Tasks,
 }
 
 /// Opens the configured database, creating the embedded data directory first.
@@ -220,6 +229,18 @@ impl Application {
                 .await
                 .map_err(StartError::Prepare)?;
         let keyring = Arc::new(open_keyring(&config)?);
+        let policy = config.webhook_policy();
+        let sender = domain::webhooks::WebhookSender::new(policy)
+            .map_err(|e| StartError::WebhookClient(e.to_string()))?;
+        let (bus, tasks) = live::start(
+            db.clone(),
+            &config,
+            WebhookRuntime {
+                keyring: keyring.clone(),
+                sender,
+            },
+        )
+        .await?;
 
         let addr = format!("{}:{}", config.http.host, config.http.port);
         let listener = TcpListener::bind(&addr).map_err(|source| StartError::Bind {
@@ -251,11 +272,20 @@ impl Application {
         };
         let clients = build_clients(&config, &public_url, clock)?;
         let services = Arc::new(Services {
-            keyring,
+            keyring: keyring.clone(),
             clients,
             public_url,
         });
-        let schema = build_schema(db.clone(), &config.graphql, services.clone());
+        let schema = build_schema(
+            db.clone(),
+            &config.graphql,
+            Some(Live {
+                bus: bus.clone(),
+                keyring,
+                webhook_targets: policy.target,
+            }),
+            services.clone(),
+        );
 
         let metrics = PrometheusMetricsBuilder::new("creatorlink")
             .endpoint("/metrics")
@@ -273,6 +303,7 @@ impl Application {
             default_org,
             services,
             sandbox: sandbox.clone(),
+            bus,
         });
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
@@ -322,6 +353,7 @@ impl Application {
             port,
             server: server.run(),
             state,
+            tasks,
         })
     }
 
@@ -338,6 +370,7 @@ impl Application {
     /// Serves until SIGTERM or ctrl-c, then finishes the requests in hand (up to 30 s).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(port = self.port, "creatorlink is listening");
+        let _tasks = self.tasks;
         self.server.await
     }
 }

@@ -4,49 +4,14 @@
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use domain::{Actor, DomainError};
 
-use super::error::to_graphql;
+fn user_error(err: DomainError, request_id: uuid::Uuid, field: &str) -> Result<UserError> {
+    split_error(err, field, request_id)
+}
+
 use super::ids::{self, NodeType};
 use super::kinds::{InvalidReason, LinkStatus, Platform};
+use super::user_error::{user_error as split_error, UserError};
 use super::ApiContext;
-
-/// An expected failure of a mutation, for the client to show or act on.
-#[derive(SimpleObject, Clone, Debug)]
-pub struct UserError {
-    /// A stable code, e.g. `NOT_FOUND`, `ACCOUNT_ALREADY_ASSOCIATED`, `PLATFORM_MISMATCH`.
-    pub code: String,
-    /// The input field at fault, when one is.
-    pub field: Option<String>,
-    /// A sentence for people.
-    pub message: String,
-}
-
-impl UserError {
-    fn new(code: &str, field: Option<&str>, message: impl Into<String>) -> Self {
-        UserError {
-            code: code.to_owned(),
-            field: field.map(str::to_owned),
-            message: message.into(),
-        }
-    }
-}
-
-/// Expected failures become user errors; the rest are GraphQL errors.
-fn user_error(err: DomainError, request_id: uuid::Uuid, id_field: &str) -> Result<UserError> {
-    match err {
-        DomainError::NotFound { entity } => Ok(UserError::new(
-            "NOT_FOUND",
-            Some(id_field),
-            format!("{entity} not found"),
-        )),
-        DomainError::Invalid {
-            code,
-            field,
-            message,
-        } => Ok(UserError::new(code, field, message)),
-        DomainError::Conflict { code, message } => Ok(UserError::new(code, None, message)),
-        other => Err(to_graphql(other, request_id)),
-    }
-}
 
 /// Starts linking an account: where to send the creator's browser.
 #[derive(InputObject)]

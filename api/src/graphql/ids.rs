@@ -11,6 +11,8 @@ use uuid::Uuid;
 pub enum NodeType {
     CreatorProfile,
     SocialAccount,
+    WebhookEndpoint,
+    WebhookDelivery,
 }
 
 impl NodeType {
@@ -18,6 +20,8 @@ impl NodeType {
         match self {
             NodeType::CreatorProfile => "CreatorProfile",
             NodeType::SocialAccount => "SocialAccount",
+            NodeType::WebhookEndpoint => "WebhookEndpoint",
+            NodeType::WebhookDelivery => "WebhookDelivery",
         }
     }
 
@@ -25,6 +29,8 @@ impl NodeType {
         match s {
             "CreatorProfile" => Some(NodeType::CreatorProfile),
             "SocialAccount" => Some(NodeType::SocialAccount),
+            "WebhookEndpoint" => Some(NodeType::WebhookEndpoint),
+            "WebhookDelivery" => Some(NodeType::WebhookDelivery),
             _ => None,
         }
     }

@@ -2,35 +2,7 @@
 
 use async_graphql::Enum;
 
-/// A social platform.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "domain::Platform")]
-pub enum Platform {
-    /// Instagram (professional accounts, through Facebook Login).
-    Instagram,
-    /// A Facebook Page.
-    Facebook,
-    /// TikTok.
-    Tiktok,
-    /// YouTube.
-    Youtube,
-}
-
-/// Where a social account's authorization stands.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "domain::LinkStatus")]
-pub enum LinkStatus {
-    /// Added by handle or URL, never authenticated (grey badge, CONNECT).
-    NotLinked,
-    /// Authorized (green badge).
-    Linked,
-    /// Authorized, but the 90 days end soon (orange badge).
-    ExpiringSoon,
-    /// The 90 days passed (red badge, RECONNECT).
-    Expired,
-    /// Unusable before its 90 days, see the reason (red badge, RECONNECT).
-    Invalid,
-}
+pub use super::events::{LinkStatus, Platform};
 
 /// Why a link became unusable before its 90 days ran out.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]

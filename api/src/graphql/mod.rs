@@ -3,35 +3,50 @@
 
 pub mod connect;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod kinds;
 pub mod profile;
 pub mod query;
+pub mod user_error;
+pub mod webhook;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, ErrorExtensions, MergedObject, Schema};
+use async_graphql::{Context, ErrorExtensions, MergedObject, MergedSubscription, Schema};
 use domain::pagination::PageRequest;
+use domain::vault::Keyring;
+use domain::webhooks::TargetPolicy;
 use domain::OrgId;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::app::Services;
 use crate::config::GraphqlConfig;
+use crate::live::Bus;
 use error::codes;
 
 /// Every query field, one part per concept; a new concept adds its `…Query` here.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::NodeQuery, profile::ProfileQuery);
+pub struct QueryRoot(
+    query::NodeQuery,
+    profile::ProfileQuery,
+    webhook::WebhookQuery,
+);
 
-/// The executable schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
-
-/// Every mutation field, one part per concept.
+/// Every mutation, one part per concept.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(connect::ConnectMutation);
+pub struct MutationRoot(webhook::WebhookMutation, connect::ConnectMutation);
+
+/// Every subscription (served over a websocket at `/graphql`), one part per concept.
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct SubscriptionRoot(events::EventSubscription);
+
+/// The executable schema.
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Per-request facts: who is asking and how to refer to this request in logs.
 #[derive(Clone, Debug)]
@@ -50,7 +65,19 @@ impl RequestContext {
 pub struct Shared {
     pub db: DatabaseConnection,
     pub config: GraphqlConfig,
+    /// The vault keyring, platform clients and clock.
     pub services: Arc<Services>,
+    /// Live events and webhooks; absent only in schemas built for printing.
+    pub live: Option<Live>,
+}
+
+/// What subscriptions and webhook management use.
+pub struct Live {
+    pub bus: Bus,
+    /// Seals webhook signing secrets.
+    pub keyring: Arc<Keyring>,
+    /// The SSRF rules for webhook URLs.
+    pub webhook_targets: TargetPolicy,
 }
 
 /// A resolver's view of the context: the shared data and the request's facts together.
@@ -75,6 +102,10 @@ impl Api<'_> {
     /// The vault keyring, platform clients and clock.
     pub fn services(&self) -> &Services {
         &self.shared.services
+    }
+
+    pub fn live(&self) -> Option<&Live> {
+        self.shared.live.as_ref()
     }
 
     pub fn default_page_size(&self) -> u64 {
@@ -107,16 +138,18 @@ impl ApiContext for Context<'_> {
 pub fn build_schema(
     db: DatabaseConnection,
     config: &GraphqlConfig,
+    live: Option<Live>,
     services: Arc<Services>,
 ) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .data(Arc::new(Shared {
         db,
         config: config.clone(),
+        live,
         services,
     }))
     .limit_depth(config.max_depth)
@@ -132,7 +165,7 @@ pub fn sdl() -> String {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .finish()
     .sdl()

@@ -3,10 +3,12 @@
 mod canary;
 mod cli;
 mod connect;
+mod events;
 mod foundation;
 mod harness;
 mod schema;
 mod vault;
+mod webhooks;
 
 use std::path::PathBuf;
 
