@@ -525,3 +525,36 @@ async fn hold_for_selection(
         .await?;
     Ok(selection)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_of_this_application_are_allowed_as_redirect_targets() {
+        assert!(checked_redirect("/connect/abc123").is_ok());
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/x",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "connect/abc",
+            "/connect/\nSet-Cookie: x",
+        ] {
+            let err = checked_redirect(bad).expect_err(bad);
+            assert!(
+                matches!(err, DomainError::Invalid { code, .. } if code == codes::REDIRECT_NOT_ALLOWED),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn states_are_stored_as_their_sha256() {
+        let token = random_token();
+        let hash = token_hash(token.expose());
+        assert_eq!(hash.len(), 64);
+        assert_ne!(hash, token.expose());
+        assert_ne!(token_hash(random_token().expose()), hash);
+    }
+}
