@@ -23,6 +23,10 @@ pub struct AppState {
     pub schema: AppSchema,
     /// The organization requests act in until authentication provides one.
     pub default_org: OrgId,
+    /// The job queue (Redis or the SQLite queue file).
+    pub queue: jobs::Queue,
+    /// What job handlers use; the in-process workers run with it.
+    pub jobs: jobs::JobContext,
 }
 
 /// Why the application could not start. Each message names what to fix.
@@ -46,6 +50,8 @@ pub enum StartError {
     },
     #[error("cannot set up metrics: {0}")]
     Metrics(String),
+    #[error("cannot open the job queue (redis.url / REDIS_URL, or jobs.db in data_dir): {0}")]
+    Queue(String),
 }
 
 /// A bound, not yet running, HTTP application.
@@ -91,7 +97,21 @@ impl Application {
             .map_err(|source| StartError::Bind { addr, source })?
             .port();
 
+        let queue = crate::workers::open_queue(&config).await?;
+        let registry = prometheus::Registry::new();
+        let job_metrics = jobs::JobMetrics::register(&registry)
+            .map_err(|e| StartError::Metrics(e.to_string()))?;
+        let jobs = crate::workers::job_context(
+            &config,
+            db.clone(),
+            queue.clone(),
+            job_metrics,
+            jobs::Platforms::new(),
+            None,
+        );
+
         let metrics = PrometheusMetricsBuilder::new("creatorlink")
+            .registry(registry)
             .endpoint("/metrics")
             // Label by route pattern, never by raw path: invite links and ids would explode
             // the label cardinality.
@@ -105,6 +125,8 @@ impl Application {
             config: Arc::new(config),
             schema,
             default_org,
+            queue,
+            jobs,
         });
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
@@ -160,9 +182,24 @@ impl Application {
         self.state.clone()
     }
 
-    /// Serves until SIGTERM or ctrl-c, then finishes the requests in hand (up to 30 s).
+    /// Serves until SIGTERM or ctrl-c, then finishes the requests in hand (up to 30 s). Unless
+    /// `jobs.in_process` is off, the job workers and schedules run beside the server and drain
+    /// when it stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(port = self.port, "creatorlink is listening");
-        self.server.await
+        if !self.state.config.jobs.in_process {
+            return self.server.await;
+        }
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let workers = crate::workers::run(self.state.jobs.clone(), async move {
+            let _ = stop_rx.await;
+        });
+        let server = async move {
+            let result = self.server.await;
+            let _ = stop_tx.send(());
+            result
+        };
+        let (result, ()) = futures::join!(server, workers);
+        result
     }
 }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod graphql;
 pub mod http;
 pub mod telemetry;
+pub mod workers;
 
 pub use app::Application;
 pub use config::Config;

@@ -269,6 +269,9 @@ pub struct TestApp {
     pub db: TestDatabase,
     pub config: Config,
     pub data_dir: tempfile::TempDir,
+    /// The application's job queue and job context (to enqueue or run jobs in tests).
+    pub queue: jobs::Queue,
+    pub jobs: jobs::JobContext,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -305,6 +308,10 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
         .await
         .expect("the application starts");
     let port = app.port();
+    let (queue, jobs) = {
+        let state = app.state();
+        (state.queue.clone(), state.jobs.clone())
+    };
     let server = tokio::spawn(async move {
         let _ = app.run_until_stopped().await;
     });
@@ -318,6 +325,8 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
         db,
         config,
         data_dir,
+        queue,
+        jobs,
         server,
     })
 }

@@ -3,6 +3,7 @@
 mod cli;
 mod foundation;
 mod harness;
+mod jobs;
 mod schema;
 
 use std::path::PathBuf;
