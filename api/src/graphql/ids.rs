@@ -10,18 +10,27 @@ use uuid::Uuid;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeType {
     CreatorProfile,
+    SocialAccount,
+    WebhookEndpoint,
+    WebhookDelivery,
 }
 
 impl NodeType {
     fn as_str(self) -> &'static str {
         match self {
             NodeType::CreatorProfile => "CreatorProfile",
+            NodeType::SocialAccount => "SocialAccount",
+            NodeType::WebhookEndpoint => "WebhookEndpoint",
+            NodeType::WebhookDelivery => "WebhookDelivery",
         }
     }
 
     fn parse(s: &str) -> Option<Self> {
         match s {
             "CreatorProfile" => Some(NodeType::CreatorProfile),
+            "SocialAccount" => Some(NodeType::SocialAccount),
+            "WebhookEndpoint" => Some(NodeType::WebhookEndpoint),
+            "WebhookDelivery" => Some(NodeType::WebhookDelivery),
             _ => None,
         }
     }

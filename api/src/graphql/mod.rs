@@ -2,30 +2,48 @@
 //! exposed as-is, so the schema changes only on purpose.
 
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod profile;
 pub mod query;
+pub mod user_error;
+pub mod webhook;
 
 use std::sync::Arc;
 
-use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, ErrorExtensions, MergedObject, Schema,
-};
+use async_graphql::{Context, ErrorExtensions, MergedObject, MergedSubscription, Schema};
 use domain::pagination::PageRequest;
+use domain::vault::Keyring;
+use domain::webhooks::TargetPolicy;
 use domain::OrgId;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::config::GraphqlConfig;
+use crate::live::Bus;
 use error::codes;
 
 /// Every query field, one part per concept; a new concept adds its `…Query` here.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::NodeQuery, profile::ProfileQuery);
+pub struct QueryRoot(
+    query::NodeQuery,
+    profile::ProfileQuery,
+    webhook::WebhookQuery,
+);
+
+/// Every mutation, one part per concept.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(webhook::WebhookMutation);
+
+/// Every subscription (served over a websocket at `/graphql`), one part per concept.
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct SubscriptionRoot(events::EventSubscription);
 
 /// The executable schema.
-pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Per-request facts: who is asking and how to refer to this request in logs.
 #[derive(Clone, Debug)]
@@ -44,6 +62,17 @@ impl RequestContext {
 pub struct Shared {
     pub db: DatabaseConnection,
     pub config: GraphqlConfig,
+    /// Live events and webhooks; absent only in schemas built for printing.
+    pub live: Option<Live>,
+}
+
+/// What subscriptions and webhook management use.
+pub struct Live {
+    pub bus: Bus,
+    /// Seals webhook signing secrets.
+    pub keyring: Arc<Keyring>,
+    /// The SSRF rules for webhook URLs.
+    pub webhook_targets: TargetPolicy,
 }
 
 /// A resolver's view of the context: the shared data and the request's facts together.
@@ -63,6 +92,10 @@ impl Api<'_> {
 
     pub fn request_id(&self) -> Uuid {
         self.request.request_id
+    }
+
+    pub fn live(&self) -> Option<&Live> {
+        self.shared.live.as_ref()
     }
 
     pub fn default_page_size(&self) -> u64 {
@@ -92,14 +125,23 @@ impl ApiContext for Context<'_> {
 }
 
 /// Builds the schema with its limits.
-pub fn build_schema(db: DatabaseConnection, config: &GraphqlConfig) -> AppSchema {
-    let mut builder = Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .data(Arc::new(Shared {
-            db,
-            config: config.clone(),
-        }))
-        .limit_depth(config.max_depth)
-        .limit_complexity(config.max_complexity);
+pub fn build_schema(
+    db: DatabaseConnection,
+    config: &GraphqlConfig,
+    live: Option<Live>,
+) -> AppSchema {
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot::default(),
+    )
+    .data(Arc::new(Shared {
+        db,
+        config: config.clone(),
+        live,
+    }))
+    .limit_depth(config.max_depth)
+    .limit_complexity(config.max_complexity);
     if !config.introspection {
         builder = builder.disable_introspection();
     }
@@ -108,9 +150,13 @@ pub fn build_schema(db: DatabaseConnection, config: &GraphqlConfig) -> AppSchema
 
 /// The schema's SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot::default(),
+    )
+    .finish()
+    .sdl()
 }
 
 /// Validates Relay pagination arguments against the configured maximum page size.

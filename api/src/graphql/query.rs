@@ -5,6 +5,7 @@ use async_graphql::{Context, Interface, Object, Result, ID};
 use super::error::to_graphql;
 use super::ids::{self, NodeType};
 use super::profile::CreatorProfile;
+use super::webhook::WebhookEndpoint;
 use super::ApiContext;
 
 /// An object with a global id, fetchable with `node(id:)`.
@@ -12,6 +13,7 @@ use super::ApiContext;
 #[graphql(field(name = "id", ty = "ID", desc = "Opaque global id."))]
 pub enum Node {
     CreatorProfile(CreatorProfile),
+    WebhookEndpoint(WebhookEndpoint),
 }
 
 /// `node(id:)`: any object by its global id.
@@ -35,6 +37,15 @@ impl NodeQuery {
                     Err(e) => Err(to_graphql(e, api.request_id())),
                 }
             }
+            NodeType::WebhookEndpoint => {
+                match domain::webhooks::get_endpoint(api.db(), api.org(), uuid).await {
+                    Ok(e) => Ok(Some(Node::WebhookEndpoint(WebhookEndpoint(e)))),
+                    Err(domain::DomainError::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(to_graphql(e, api.request_id())),
+                }
+            }
+            // Not fetchable by id (yet): answered like an id that names nothing.
+            NodeType::SocialAccount | NodeType::WebhookDelivery => Ok(None),
         }
     }
 }

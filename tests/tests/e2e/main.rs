@@ -1,10 +1,12 @@
 //! End-to-end tests: one binary, many modules, each test with its own database.
 
 mod cli;
+mod events;
 mod foundation;
 mod harness;
 mod jobs;
 mod schema;
+mod webhooks;
 
 use std::path::PathBuf;
 
