@@ -9,6 +9,7 @@ pub mod expire;
 pub mod job;
 pub mod metrics;
 pub mod queue;
+pub mod refresh;
 pub mod registry;
 pub mod runtime;
 pub mod schedule;

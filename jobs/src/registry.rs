@@ -5,12 +5,15 @@ use apalis::prelude::Monitor;
 
 use crate::expire::ExpireLinks;
 use crate::job::{Job, JobContext};
+use crate::refresh::{RefreshLink, RefreshScan};
 use crate::runtime::register;
 
 /// The names of every job type (dead jobs of other names cannot be retried).
-pub const JOB_NAMES: &[&str] = &[ExpireLinks::NAME];
+pub const JOB_NAMES: &[&str] = &[ExpireLinks::NAME, RefreshScan::NAME, RefreshLink::NAME];
 
 /// Adds a worker per job type to `monitor`.
 pub fn register_all(monitor: Monitor, ctx: &JobContext, instance: &str) -> Monitor {
-    register::<ExpireLinks>(monitor, ctx, instance)
+    let monitor = register::<ExpireLinks>(monitor, ctx, instance);
+    let monitor = register::<RefreshScan>(monitor, ctx, instance);
+    register::<RefreshLink>(monitor, ctx, instance)
 }

@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 
 use crate::expire::ExpireLinks;
 use crate::job::{Job, JobContext};
+use crate::refresh::RefreshScan;
 
 /// Starts every configured schedule; abort the handles to stop them.
 pub fn spawn_all(ctx: &JobContext) -> Vec<JoinHandle<()>> {
@@ -21,6 +22,9 @@ pub fn spawn_all(ctx: &JobContext) -> Vec<JoinHandle<()>> {
     let mut handles = Vec::new();
     if let Some(expr) = s.expire_links {
         handles.extend(spawn::<ExpireLinks>(ctx, &expr, ExpireLinks::default));
+    }
+    if let Some(expr) = s.refresh_scan {
+        handles.extend(spawn::<RefreshScan>(ctx, &expr, RefreshScan::default));
     }
     if let Some(expr) = s.queue_metrics {
         handles.extend(spawn_queue_metrics(ctx, &expr));

@@ -5,6 +5,7 @@ mod events;
 mod foundation;
 mod harness;
 mod jobs;
+mod refresh;
 mod schema;
 mod webhooks;
 
