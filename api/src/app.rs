@@ -8,10 +8,12 @@ use std::time::Instant;
 use actix_web::dev::{Server, Service};
 use actix_web::{web, App, HttpServer};
 use actix_web_prom::PrometheusMetricsBuilder;
-use domain::OrgId;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 
+use crate::auth::jwt::JwtVerifier;
+use crate::auth::rate_limit::RateLimiter;
+use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::graphql::{build_schema, AppSchema};
 use crate::http;
@@ -21,8 +23,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub schema: AppSchema,
-    /// The organization requests act in until authentication provides one.
-    pub default_org: OrgId,
+    /// Turns credentials into callers and keeps them within their budgets.
+    pub auth: Authenticator,
 }
 
 /// Why the application could not start. Each message names what to fix.
@@ -37,8 +39,10 @@ pub enum StartError {
     Database(sea_orm::DbErr),
     #[error("cannot migrate the database: {0}")]
     Migrate(sea_orm::DbErr),
-    #[error("cannot prepare the database: {0}")]
-    Prepare(domain::DomainError),
+    #[error("cannot set up authentication: {0}")]
+    Auth(String),
+    #[error("cannot connect to Redis (redis.url / REDIS_URL): {0}")]
+    Redis(String),
     #[error("cannot listen on {addr} (http.host/http.port): {source}")]
     Bind {
         addr: String,
@@ -68,6 +72,28 @@ pub async fn open_database(config: &Config) -> Result<DatabaseConnection, StartE
         .map_err(StartError::Database)
 }
 
+/// The JWT verifier and the rate limiter (in Redis when configured, so replicas share budgets).
+pub async fn build_authenticator(config: &Config) -> Result<Authenticator, StartError> {
+    let jwt = JwtVerifier::from_config(&config.auth).map_err(StartError::Auth)?;
+    let (per_minute, burst) = (
+        config.auth.rate_limit_per_minute,
+        config.auth.rate_limit_burst,
+    );
+    let limiter = match &config.redis.url {
+        Some(url) => {
+            let client =
+                redis::Client::open(url.as_str()).map_err(|e| StartError::Redis(e.to_string()))?;
+            let conn = client
+                .get_connection_manager()
+                .await
+                .map_err(|e| StartError::Redis(e.to_string()))?;
+            RateLimiter::redis(conn, &config.redis.prefix, per_minute, burst)
+        }
+        None => RateLimiter::memory(per_minute, burst),
+    };
+    Ok(Authenticator::new(jwt, limiter))
+}
+
 impl Application {
     /// Connects, migrates (unless told not to), binds the listener and prepares the server.
     pub async fn build(config: Config) -> Result<Application, StartError> {
@@ -75,10 +101,7 @@ impl Application {
         if config.database.migrate_on_start {
             Migrator::up(&db, None).await.map_err(StartError::Migrate)?;
         }
-        let default_org =
-            domain::organizations::ensure_named(&db, &config.tenant.default_organization)
-                .await
-                .map_err(StartError::Prepare)?;
+        let auth = build_authenticator(&config).await?;
         let schema = build_schema(db.clone(), &config.graphql);
 
         let addr = format!("{}:{}", config.http.host, config.http.port);
@@ -104,7 +127,7 @@ impl Application {
             db,
             config: Arc::new(config),
             schema,
-            default_org,
+            auth,
         });
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {

@@ -10,18 +10,21 @@ use uuid::Uuid;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeType {
     CreatorProfile,
+    ApiKey,
 }
 
 impl NodeType {
     fn as_str(self) -> &'static str {
         match self {
             NodeType::CreatorProfile => "CreatorProfile",
+            NodeType::ApiKey => "ApiKey",
         }
     }
 
     fn parse(s: &str) -> Option<Self> {
         match s {
             "CreatorProfile" => Some(NodeType::CreatorProfile),
+            "ApiKey" => Some(NodeType::ApiKey),
             _ => None,
         }
     }

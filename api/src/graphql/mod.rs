@@ -1,18 +1,20 @@
 //! The GraphQL API. Types here are API types built from domain values, never database rows
 //! exposed as-is, so the schema changes only on purpose.
 
+pub mod access;
+pub mod api_key;
 pub mod error;
 pub mod ids;
 pub mod profile;
 pub mod query;
+pub mod viewer;
 
 use std::sync::Arc;
 
-use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, ErrorExtensions, MergedObject, Schema,
-};
+use async_graphql::{Context, EmptySubscription, ErrorExtensions, MergedObject, Schema};
+use domain::access::Caller;
 use domain::pagination::PageRequest;
-use domain::OrgId;
+use domain::{Actor, OrgId};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
@@ -22,21 +24,33 @@ use error::codes;
 /// Every query field, one part per concept; a new concept adds its `…Query` here.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::NodeQuery, profile::ProfileQuery);
+pub struct QueryRoot(
+    query::NodeQuery,
+    viewer::ViewerQuery,
+    profile::ProfileQuery,
+    api_key::ApiKeyQuery,
+);
+
+/// Every mutation, one part per concept; a new concept adds its `…Mutation` here.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(api_key::ApiKeyMutation);
 
 /// The executable schema.
-pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-/// Per-request facts: who is asking and how to refer to this request in logs.
+/// Per-request facts: who is asking and how to refer to this request in logs. Every transport
+/// (HTTP, and graphql-ws once subscriptions exist) must put one in the request data: the access
+/// rules in [`access`] read the caller from it, and deny everything when it is missing.
 #[derive(Clone, Debug)]
 pub struct RequestContext {
     pub request_id: Uuid,
-    pub org: OrgId,
+    pub caller: Caller,
 }
 
 impl RequestContext {
-    pub fn new(request_id: Uuid, org: OrgId) -> Self {
-        RequestContext { request_id, org }
+    pub fn new(request_id: Uuid, caller: Caller) -> Self {
+        RequestContext { request_id, caller }
     }
 }
 
@@ -57,8 +71,19 @@ impl Api<'_> {
         &self.shared.db
     }
 
+    /// The caller's organization: every domain call filters by it.
     pub fn org(&self) -> OrgId {
-        self.request.org
+        self.request.caller.org()
+    }
+
+    /// Who is calling (role, scopes, creator profiles).
+    pub fn caller(&self) -> &Caller {
+        &self.request.caller
+    }
+
+    /// How audit records (link events, key usage) name the caller.
+    pub fn actor(&self) -> Actor {
+        self.request.caller.actor()
     }
 
     pub fn request_id(&self) -> Uuid {
@@ -93,13 +118,18 @@ impl ApiContext for Context<'_> {
 
 /// Builds the schema with its limits.
 pub fn build_schema(db: DatabaseConnection, config: &GraphqlConfig) -> AppSchema {
-    let mut builder = Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .data(Arc::new(Shared {
-            db,
-            config: config.clone(),
-        }))
-        .limit_depth(config.max_depth)
-        .limit_complexity(config.max_complexity);
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .extension(access::AccessControl)
+    .data(Arc::new(Shared {
+        db,
+        config: config.clone(),
+    }))
+    .limit_depth(config.max_depth)
+    .limit_complexity(config.max_complexity);
     if !config.introspection {
         builder = builder.disable_introspection();
     }
@@ -108,9 +138,13 @@ pub fn build_schema(db: DatabaseConnection, config: &GraphqlConfig) -> AppSchema
 
 /// The schema's SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
 }
 
 /// Validates Relay pagination arguments against the configured maximum page size.

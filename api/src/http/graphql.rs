@@ -19,6 +19,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::auth::AuthError;
+use crate::graphql::error::codes;
 use crate::graphql::RequestContext;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -114,7 +116,7 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
             )
         }
     };
-    execute(&state, request, response_type).await
+    execute(&state, &req, request, response_type).await
 }
 
 /// `GET /graphql`: GraphiQL for a browser (when enabled), otherwise a query from the URL.
@@ -155,7 +157,7 @@ pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
             .insert_header((header::ALLOW, HeaderValue::from_static("POST")))
             .json(json!({ "errors": [{ "message": "mutations must be sent with POST" }] }));
     }
-    execute(&state, request, response_type).await
+    execute(&state, &req, request, response_type).await
 }
 
 /// True when the operation the request selects is a mutation. An unparsable document is left to
@@ -175,14 +177,67 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
     ty == Some(OperationType::Mutation)
 }
 
+/// The GraphQL-shaped body of a refusal before execution.
+fn refusal(status: StatusCode, code: &str, message: String, request_id: Uuid) -> HttpResponse {
+    let mut builder = HttpResponse::build(status);
+    builder
+        .content_type(APPLICATION_JSON)
+        .insert_header(("x-request-id", request_id.to_string()));
+    if status == StatusCode::UNAUTHORIZED {
+        builder.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+    }
+    builder.body(
+        json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }).to_string(),
+    )
+}
+
+/// Authenticates, checks the caller's budget, then runs the request as that caller.
 async fn execute(
     state: &AppState,
+    http: &HttpRequest,
     request: async_graphql::Request,
     response_type: ResponseType,
 ) -> HttpResponse {
     let request_id = Uuid::new_v4();
-    let ctx = RequestContext::new(request_id, state.default_org);
-    let span = tracing::info_span!("graphql", %request_id, operation = request.operation_name.as_deref().unwrap_or(""));
+    // Authentication failures are HTTP 401 before execution, with a GraphQL-shaped body; a caller
+    // lacking rights for a field gets a normal response with FORBIDDEN errors instead.
+    let caller = match state.auth.authenticate(&state.db, http.headers()).await {
+        Ok(caller) => caller,
+        Err(AuthError::Unavailable) => {
+            return refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                codes::INTERNAL,
+                AuthError::Unavailable.to_string(),
+                request_id,
+            )
+        }
+        Err(e) => {
+            tracing::info!(%request_id, reason = %e, "unauthenticated request");
+            return refusal(
+                StatusCode::UNAUTHORIZED,
+                codes::UNAUTHENTICATED,
+                e.to_string(),
+                request_id,
+            );
+        }
+    };
+    let actor = caller.actor().label();
+    if let Err(wait) = state.auth.admit(&caller).await {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        tracing::info!(%request_id, %actor, retry_after = seconds, "rate limited");
+        let mut response = refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            codes::RATE_LIMITED,
+            format!("too many requests; retry after {seconds} s"),
+            request_id,
+        );
+        if let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
+    let ctx = RequestContext::new(request_id, caller);
+    let span = tracing::info_span!("graphql", %request_id, %actor, operation = request.operation_name.as_deref().unwrap_or(""));
     let response =
         tracing::Instrument::instrument(state.schema.execute(request.data(ctx)), span).await;
 
