@@ -8,6 +8,7 @@ use std::time::Instant;
 use actix_web::dev::{Server, Service};
 use actix_web::{web, App, HttpServer};
 use actix_web_prom::PrometheusMetricsBuilder;
+use domain::vault::Keyring;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 
@@ -15,8 +16,9 @@ use crate::auth::jwt::JwtVerifier;
 use crate::auth::rate_limit::RateLimiter;
 use crate::auth::Authenticator;
 use crate::config::Config;
-use crate::graphql::{build_schema, AppSchema};
+use crate::graphql::{build_schema, AppSchema, Live};
 use crate::http;
+use crate::live::{self, webhooks::WebhookRuntime, Bus, Tasks};
 
 /// What every request handler may use.
 pub struct AppState {
@@ -25,6 +27,8 @@ pub struct AppState {
     pub schema: AppSchema,
     /// Turns credentials into callers and keeps them within their budgets.
     pub auth: Authenticator,
+    /// Live link events of this process.
+    pub bus: Bus,
 }
 
 /// Why the application could not start. Each message names what to fix.
@@ -50,6 +54,12 @@ pub enum StartError {
     },
     #[error("cannot set up metrics: {0}")]
     Metrics(String),
+    #[error("cannot open the token vault key file: {0}")]
+    Vault(domain::vault::VaultError),
+    #[error("cannot start live events: {0}")]
+    Live(#[from] live::LiveError),
+    #[error("cannot build the webhook HTTP client: {0}")]
+    WebhookClient(String),
 }
 
 /// A bound, not yet running, HTTP application.
@@ -57,6 +67,24 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
+    /// The event dispatcher and webhook loops; they stop with the application.
+    tasks: Tasks,
+}
+
+/// The embedded default's vault key file in `data_dir` (created on first start), which seals
+/// webhook signing secrets.
+fn open_keyring(config: &Config) -> Result<Keyring, StartError> {
+    let path = config.data_dir.join("vault.key");
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
+        path: config.data_dir.display().to_string(),
+        source,
+    })?;
+    let (keyring, created) =
+        domain::vault::load_or_create_key_file(&path).map_err(StartError::Vault)?;
+    if created {
+        tracing::warn!(path = %path.display(), "created a new vault key file; back it up");
+    }
+    Ok(keyring)
 }
 
 /// Opens the configured database, creating the embedded data directory first.
@@ -102,7 +130,28 @@ impl Application {
             Migrator::up(&db, None).await.map_err(StartError::Migrate)?;
         }
         let auth = build_authenticator(&config).await?;
-        let schema = build_schema(db.clone(), &config.graphql);
+        let keyring = Arc::new(open_keyring(&config)?);
+        let policy = config.webhook_policy();
+        let sender = domain::webhooks::WebhookSender::new(policy)
+            .map_err(|e| StartError::WebhookClient(e.to_string()))?;
+        let (bus, tasks) = live::start(
+            db.clone(),
+            &config,
+            WebhookRuntime {
+                keyring: keyring.clone(),
+                sender,
+            },
+        )
+        .await?;
+        let schema = build_schema(
+            db.clone(),
+            &config.graphql,
+            Some(Live {
+                bus: bus.clone(),
+                keyring,
+                webhook_targets: policy.target,
+            }),
+        );
 
         let addr = format!("{}:{}", config.http.host, config.http.port);
         let listener = TcpListener::bind(&addr).map_err(|source| StartError::Bind {
@@ -128,6 +177,7 @@ impl Application {
             config: Arc::new(config),
             schema,
             auth,
+            bus,
         });
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
@@ -170,6 +220,7 @@ impl Application {
             port,
             server: server.run(),
             state,
+            tasks,
         })
     }
 
@@ -186,6 +237,7 @@ impl Application {
     /// Serves until SIGTERM or ctrl-c, then finishes the requests in hand (up to 30 s).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(port = self.port, "creatorlink is listening");
+        let _tasks = self.tasks;
         self.server.await
     }
 }

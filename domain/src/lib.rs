@@ -13,12 +13,14 @@ pub mod events;
 pub mod kinds;
 pub mod link;
 pub mod organizations;
+pub mod outbox;
 pub mod pagination;
 pub mod platforms;
 pub mod profiles;
 pub mod secret;
 pub mod tenant;
 pub mod vault;
+pub mod webhooks;
 
 pub use access::{Caller, Role, Scope};
 pub use actor::Actor;

@@ -6,6 +6,8 @@
 //! local servers). When one is absent, a test that needs it prints why and skips, unless
 //! `CREATORLINK_REQUIRE_SERVICES=1` (set by `.ci/run`), which turns absence into a failure.
 
+pub mod live;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -289,7 +291,8 @@ pub struct TestApp {
     pub bare_client: reqwest::Client,
     /// The organization the harness created for the test; `client` acts in it as an admin.
     pub org: OrgId,
-    pub db: TestDatabase,
+    /// Shared by the apps of a test that runs several processes on one database.
+    pub db: Arc<TestDatabase>,
     pub config: Config,
     pub data_dir: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
@@ -324,7 +327,18 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 /// As [`spawn_app`], letting the test adjust the configuration first.
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
     logs();
-    let db = TestDatabase::create(backend).await?;
+    let db = Arc::new(TestDatabase::create(backend).await?);
+    Some(spawn_app_on(db, adjust).await)
+}
+
+/// Another application process on the database of `first` (as a second API replica would be).
+pub async fn spawn_replica(first: &TestApp, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_on(first.db.clone(), adjust).await
+}
+
+/// Starts the application on an existing test database.
+pub async fn spawn_app_on(db: Arc<TestDatabase>, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    logs();
     let data_dir = tempfile::tempdir().expect("temporary directory");
     let mut config = test_config(&db.url, data_dir.path());
     adjust(&mut config);
@@ -336,11 +350,10 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
         let _ = app.run_until_stopped().await;
     });
     let conn = db.connect().await;
-    let org = domain::organizations::create(&conn, "Test organization")
+    let org = domain::organizations::ensure_named(&conn, "Test organization")
         .await
         .expect("create the test organization");
     let _ = conn.close().await;
-    let org = OrgId::new(org.id);
     let admin = sign(&config, org, Role::Admin, &[], "test-admin");
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(
@@ -348,7 +361,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
         format!("Bearer {admin}").parse().expect("header value"),
     );
     let builder = || reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
-    Some(TestApp {
+    TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         client: builder()
@@ -361,7 +374,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
         config,
         data_dir,
         server,
-    })
+    }
 }
 
 fn sign(config: &Config, org: OrgId, role: Role, profiles: &[Uuid], user: &str) -> String {

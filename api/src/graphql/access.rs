@@ -26,6 +26,8 @@ use async_graphql::{
     ErrorExtensions, Name, Pos, Positioned, Request, ServerError, ServerResult, Value, Variables,
 };
 use domain::access::{Caller, Role, Scope};
+use domain::entities::social_account;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::error::codes;
@@ -177,24 +179,66 @@ pub const RULES: &[(&str, Rule)] = &[
         Rule::staff().key(Scope::ProfilesRead).creator_own_only(),
     ),
     ("Query.apiKeys", Rule::admin()),
+    (
+        "Query.webhookEndpoints",
+        Rule::admin().key(Scope::WebhooksManage),
+    ),
+    (
+        "Query.webhookDeliveries",
+        Rule::admin().key(Scope::WebhooksManage),
+    ),
     ("Mutation.createApiKey", Rule::admin()),
     ("Mutation.revokeApiKey", Rule::admin()),
+    (
+        "Mutation.createWebhookEndpoint",
+        Rule::admin().key(Scope::WebhooksManage),
+    ),
+    (
+        "Mutation.deleteWebhookEndpoint",
+        Rule::admin().key(Scope::WebhooksManage),
+    ),
+    (
+        "Mutation.setWebhookEndpointEnabled",
+        Rule::admin().key(Scope::WebhooksManage),
+    ),
+    (
+        "Mutation.redeliverWebhook",
+        Rule::admin().key(Scope::WebhooksManage),
+    ),
+    (
+        "Subscription.linkStatusChanged",
+        Rule::staff()
+            .key(Scope::EventsSubscribe)
+            .creator_owns("profileId"),
+    ),
 ];
 
 /// What reading an object of type `ty` through `node(id:)` requires.
 pub const fn node_rule(ty: NodeType) -> Rule {
     match ty {
-        NodeType::CreatorProfile => Rule::staff().key(Scope::ProfilesRead).creator_owns("id"),
+        NodeType::CreatorProfile | NodeType::SocialAccount => {
+            Rule::staff().key(Scope::ProfilesRead).creator_owns("id")
+        }
         NodeType::ApiKey => Rule::admin(),
+        NodeType::WebhookEndpoint | NodeType::WebhookDelivery => {
+            Rule::admin().key(Scope::WebhooksManage)
+        }
     }
 }
 
 /// The profile an object belongs to, for creators' ownership checks; `None` when it belongs to
 /// no profile (creators are then refused).
-async fn owner_profile(_shared: &Shared, _caller: &Caller, ty: NodeType, id: Uuid) -> Option<Uuid> {
+async fn owner_profile(shared: &Shared, caller: &Caller, ty: NodeType, id: Uuid) -> Option<Uuid> {
     match ty {
         NodeType::CreatorProfile => Some(id),
-        NodeType::ApiKey => None,
+        NodeType::SocialAccount => social_account::Entity::find_by_id(id)
+            .filter(social_account::Column::OrganizationId.eq(caller.org().uuid()))
+            .one(&shared.db)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|a| a.profile_id),
+        NodeType::ApiKey | NodeType::WebhookEndpoint | NodeType::WebhookDelivery => None,
     }
 }
 
@@ -519,7 +563,7 @@ mod tests {
         let schema = async_graphql::Schema::build(
             super::super::QueryRoot::default(),
             super::super::MutationRoot::default(),
-            async_graphql::EmptySubscription,
+            super::super::SubscriptionRoot::default(),
         )
         .finish();
         let sdl = schema.sdl();

@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use domain::api_keys::{self, NewKey};
 use domain::DomainError;
 
-use super::error::{to_graphql, UserError};
+use super::error::to_graphql;
 use super::ids::{self, NodeType};
+use super::user_error::{user_error, UserError};
 use super::ApiContext;
 
 /// What an API key may do.
@@ -174,13 +175,10 @@ impl ApiKeyMutation {
                 secret: Some(created.secret.expose().to_owned()),
                 user_errors: Vec::new(),
             }),
-            Err(e) => match UserError::from_domain(&e) {
-                Some(user_error) => Ok(CreateApiKeyPayload {
-                    user_errors: vec![user_error],
-                    ..Default::default()
-                }),
-                None => Err(to_graphql(e, api.request_id())),
-            },
+            Err(e) => Ok(CreateApiKeyPayload {
+                user_errors: vec![user_error(e, "name", api.request_id())?],
+                ..Default::default()
+            }),
         }
     }
 
@@ -194,11 +192,7 @@ impl ApiKeyMutation {
         let api = ctx.api();
         let not_found = || RevokeApiKeyPayload {
             api_key: None,
-            user_errors: vec![UserError {
-                code: "NOT_FOUND".into(),
-                field: Some("id".into()),
-                message: "no such API key".into(),
-            }],
+            user_errors: vec![UserError::not_found("id", "API key")],
         };
         let Some(id) = ids::decode_as(NodeType::ApiKey, &input.id) else {
             return Ok(not_found());

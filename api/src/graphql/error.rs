@@ -1,7 +1,7 @@
 //! The one place where domain errors become GraphQL errors with `extensions.code`.
 //! Internal causes are logged with the request id and never shown to the client.
 
-use async_graphql::{ErrorExtensions, SimpleObject};
+use async_graphql::ErrorExtensions;
 use domain::DomainError;
 use uuid::Uuid;
 
@@ -57,38 +57,4 @@ pub fn internal(cause: &dyn std::fmt::Display, request_id: Uuid) -> async_graphq
             e.set("requestId", request_id.to_string());
         },
     )
-}
-
-/// An expected failure of a mutation, for the user to fix.
-#[derive(SimpleObject, Clone, Debug)]
-pub struct UserError {
-    /// A stable code to branch on, e.g. `INVALID_NAME`.
-    pub code: String,
-    /// The input field at fault, when there is one.
-    pub field: Option<String>,
-    /// A sentence for people.
-    pub message: String,
-}
-
-impl UserError {
-    /// The user error for an `Invalid` or `Conflict` domain error; `None` for the others.
-    pub fn from_domain(e: &DomainError) -> Option<UserError> {
-        match e {
-            DomainError::Invalid {
-                code,
-                field,
-                message,
-            } => Some(UserError {
-                code: (*code).to_owned(),
-                field: field.map(str::to_owned),
-                message: message.clone(),
-            }),
-            DomainError::Conflict { code, message } => Some(UserError {
-                code: (*code).to_owned(),
-                field: None,
-                message: message.clone(),
-            }),
-            _ => None,
-        }
-    }
 }

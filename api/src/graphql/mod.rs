@@ -4,21 +4,27 @@
 pub mod access;
 pub mod api_key;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod profile;
 pub mod query;
+pub mod user_error;
 pub mod viewer;
+pub mod webhook;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, ErrorExtensions, MergedObject, Schema};
+use async_graphql::{Context, ErrorExtensions, MergedObject, MergedSubscription, Schema};
 use domain::access::Caller;
 use domain::pagination::PageRequest;
+use domain::vault::Keyring;
+use domain::webhooks::TargetPolicy;
 use domain::{Actor, OrgId};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::config::GraphqlConfig;
+use crate::live::Bus;
 use error::codes;
 
 /// Every query field, one part per concept; a new concept adds its `…Query` here.
@@ -29,18 +35,24 @@ pub struct QueryRoot(
     viewer::ViewerQuery,
     profile::ProfileQuery,
     api_key::ApiKeyQuery,
+    webhook::WebhookQuery,
 );
 
 /// Every mutation, one part per concept; a new concept adds its `…Mutation` here.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(api_key::ApiKeyMutation);
+pub struct MutationRoot(api_key::ApiKeyMutation, webhook::WebhookMutation);
+
+/// Every subscription (served over a websocket at `/graphql`), one part per concept.
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct SubscriptionRoot(events::EventSubscription);
 
 /// The executable schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Per-request facts: who is asking and how to refer to this request in logs. Every transport
-/// (HTTP, and graphql-ws once subscriptions exist) must put one in the request data: the access
+/// (HTTP, and the graphql-ws connection) must put one in the request data: the access
 /// rules in [`access`] read the caller from it, and deny everything when it is missing.
 #[derive(Clone, Debug)]
 pub struct RequestContext {
@@ -58,6 +70,17 @@ impl RequestContext {
 pub struct Shared {
     pub db: DatabaseConnection,
     pub config: GraphqlConfig,
+    /// Live events and webhooks; absent only in schemas built for printing.
+    pub live: Option<Live>,
+}
+
+/// What subscriptions and webhook management use.
+pub struct Live {
+    pub bus: Bus,
+    /// Seals webhook signing secrets.
+    pub keyring: Arc<Keyring>,
+    /// The SSRF rules for webhook URLs.
+    pub webhook_targets: TargetPolicy,
 }
 
 /// A resolver's view of the context: the shared data and the request's facts together.
@@ -90,6 +113,10 @@ impl Api<'_> {
         self.request.request_id
     }
 
+    pub fn live(&self) -> Option<&Live> {
+        self.shared.live.as_ref()
+    }
+
     pub fn default_page_size(&self) -> u64 {
         (self.shared.config.max_page_size as u64).min(20)
     }
@@ -117,16 +144,21 @@ impl ApiContext for Context<'_> {
 }
 
 /// Builds the schema with its limits.
-pub fn build_schema(db: DatabaseConnection, config: &GraphqlConfig) -> AppSchema {
+pub fn build_schema(
+    db: DatabaseConnection,
+    config: &GraphqlConfig,
+    live: Option<Live>,
+) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .extension(access::AccessControl)
     .data(Arc::new(Shared {
         db,
         config: config.clone(),
+        live,
     }))
     .limit_depth(config.max_depth)
     .limit_complexity(config.max_complexity);
@@ -141,7 +173,7 @@ pub fn sdl() -> String {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .finish()
     .sdl()

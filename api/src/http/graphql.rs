@@ -21,7 +21,9 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::auth::AuthError;
 use crate::graphql::error::codes;
+use crate::graphql::events::SubscriptionSlots;
 use crate::graphql::RequestContext;
+use async_graphql_actix_web::GraphQLSubscription;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -119,8 +121,91 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
     execute(&state, &req, request, response_type).await
 }
 
-/// `GET /graphql`: GraphiQL for a browser (when enabled), otherwise a query from the URL.
-pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+/// `GET /graphql` with `Upgrade: websocket`: subscriptions over `graphql-transport-ws` (and the
+/// legacy `graphql-ws`). The connection authenticates once, with the upgrade request's headers or
+/// the `connection_init` payload, and acts as that caller (a refused credential closes it);
+/// the adapter pings every 5 s and drops a client silent for 10 s.
+async fn subscribe(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> actix_web::Result<HttpResponse> {
+    let max = state.config.events.max_subscriptions_per_connection;
+    let upgrade_headers = req.headers().clone();
+    let app = state.clone();
+    GraphQLSubscription::new(state.schema.clone())
+        .on_connection_init(move |payload| async move {
+            // Browsers cannot set headers on a websocket, so the credential may also come in the
+            // `connection_init` payload: `{"Authorization": "Bearer …"}` or `{"X-Api-Key": "…"}`.
+            let headers = if has_credentials(&upgrade_headers) {
+                upgrade_headers
+            } else {
+                credentials_from_payload(&payload)
+            };
+            let caller = app
+                .auth
+                .authenticate(&app.db, &headers)
+                .await
+                .map_err(|e| async_graphql::Error::new(e.to_string()))?;
+            if let Err(wait) = app.auth.admit(&caller).await {
+                return Err(async_graphql::Error::new(format!(
+                    "too many requests; retry after {} s",
+                    wait.as_secs().max(1)
+                )));
+            }
+            tracing::info!(actor = %caller.actor().label(), "subscription connection authenticated");
+            let mut data = async_graphql::Data::default();
+            data.insert(RequestContext::new(Uuid::new_v4(), caller));
+            data.insert(SubscriptionSlots::new(max));
+            Ok(data)
+        })
+        .start(&req, payload)
+}
+
+fn has_credentials(headers: &header::HeaderMap) -> bool {
+    headers.contains_key(header::AUTHORIZATION) || headers.contains_key("x-api-key")
+}
+
+/// The credential keys of a `connection_init` payload, as the headers they stand for.
+fn credentials_from_payload(payload: &serde_json::Value) -> header::HeaderMap {
+    let mut headers = header::HeaderMap::new();
+    let Some(map) = payload.as_object() else {
+        return headers;
+    };
+    for (key, value) in map {
+        let name = match key.to_ascii_lowercase().as_str() {
+            "authorization" => header::AUTHORIZATION,
+            "x-api-key" | "apikey" => header::HeaderName::from_static("x-api-key"),
+            _ => continue,
+        };
+        if let Some(value) = value.as_str().and_then(|v| HeaderValue::from_str(v).ok()) {
+            headers.insert(name, value);
+        }
+    }
+    headers
+}
+
+fn is_websocket_upgrade(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+/// `GET /graphql`: a websocket upgrade for subscriptions, GraphiQL for a browser (when enabled),
+/// otherwise a query from the URL.
+pub async fn get(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> actix_web::Result<HttpResponse> {
+    if is_websocket_upgrade(&req) {
+        return subscribe(state, req, payload).await;
+    }
+    Ok(get_http(state, req).await)
+}
+
+async fn get_http(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let wants_html = req
         .headers()
         .get(header::ACCEPT)

@@ -1,9 +1,11 @@
 //! End-to-end tests: one binary, many modules, each test with its own database.
 
 mod cli;
+mod events;
 mod foundation;
 mod harness;
 mod schema;
+mod webhooks;
 
 use std::path::PathBuf;
 
