@@ -6,6 +6,8 @@ pub mod access;
 pub mod accounts;
 pub mod actor;
 pub mod api_keys;
+pub mod clock;
+pub mod connect;
 pub mod db;
 pub mod entities;
 pub mod error;

@@ -190,6 +190,24 @@ pub const RULES: &[(&str, Rule)] = &[
     ("Mutation.createApiKey", Rule::admin()),
     ("Mutation.revokeApiKey", Rule::admin()),
     (
+        "Mutation.startConnect",
+        Rule::staff()
+            .key(Scope::AccountsWrite)
+            .creator_owns("input.profileId"),
+    ),
+    (
+        "Mutation.unlinkSocialAccount",
+        Rule::staff()
+            .key(Scope::AccountsWrite)
+            .creator_owns("input.accountId"),
+    ),
+    (
+        "Mutation.removeSocialAccount",
+        Rule::staff()
+            .key(Scope::AccountsWrite)
+            .creator_owns("input.accountId"),
+    ),
+    (
         "Mutation.createWebhookEndpoint",
         Rule::admin().key(Scope::WebhooksManage),
     ),

@@ -3,9 +3,11 @@
 
 pub mod access;
 pub mod api_key;
+pub mod connect;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod kinds;
 pub mod profile;
 pub mod query;
 pub mod user_error;
@@ -23,6 +25,7 @@ use domain::{Actor, OrgId};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
+use crate::app::Services;
 use crate::config::GraphqlConfig;
 use crate::live::Bus;
 use error::codes;
@@ -41,7 +44,11 @@ pub struct QueryRoot(
 /// Every mutation, one part per concept; a new concept adds its `…Mutation` here.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(api_key::ApiKeyMutation, webhook::WebhookMutation);
+pub struct MutationRoot(
+    api_key::ApiKeyMutation,
+    webhook::WebhookMutation,
+    connect::ConnectMutation,
+);
 
 /// Every subscription (served over a websocket at `/graphql`), one part per concept.
 #[derive(MergedSubscription, Default)]
@@ -70,6 +77,8 @@ impl RequestContext {
 pub struct Shared {
     pub db: DatabaseConnection,
     pub config: GraphqlConfig,
+    /// The vault keyring, platform clients and clock.
+    pub services: Arc<Services>,
     /// Live events and webhooks; absent only in schemas built for printing.
     pub live: Option<Live>,
 }
@@ -113,6 +122,11 @@ impl Api<'_> {
         self.request.request_id
     }
 
+    /// The vault keyring, platform clients and clock.
+    pub fn services(&self) -> &Services {
+        &self.shared.services
+    }
+
     pub fn live(&self) -> Option<&Live> {
         self.shared.live.as_ref()
     }
@@ -148,6 +162,7 @@ pub fn build_schema(
     db: DatabaseConnection,
     config: &GraphqlConfig,
     live: Option<Live>,
+    services: Arc<Services>,
 ) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
@@ -159,6 +174,7 @@ pub fn build_schema(
         db,
         config: config.clone(),
         live,
+        services,
     }))
     .limit_depth(config.max_depth)
     .limit_complexity(config.max_complexity);

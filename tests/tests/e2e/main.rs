@@ -2,11 +2,14 @@
 
 mod access;
 mod auth;
+mod canary;
 mod cli;
+mod connect;
 mod events;
 mod foundation;
 mod harness;
 mod schema;
+mod vault;
 mod webhooks;
 
 use std::path::PathBuf;
