@@ -14,11 +14,14 @@ use domain::platforms::{
 };
 use domain::secret::Secret;
 use domain::vault::Keyring;
-use domain::{OrgId, Provider};
+use domain::Provider;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 use url::Url;
 
+use crate::auth::jwt::JwtVerifier;
+use crate::auth::rate_limit::RateLimiter;
+use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::graphql::{build_schema, AppSchema, Live};
 use crate::http;
@@ -45,12 +48,12 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub schema: AppSchema,
-    /// The organization requests act in until authentication provides one.
-    pub default_org: OrgId,
     /// The job queue (Redis or the SQLite queue file).
     pub queue: jobs::Queue,
     /// What job handlers use; the in-process workers run with it.
     pub jobs: jobs::JobContext,
+    /// Turns credentials into callers and keeps them within their budgets.
+    pub auth: Authenticator,
     /// Live link events of this process.
     pub bus: Bus,
     pub services: Arc<Services>,
@@ -70,8 +73,10 @@ pub enum StartError {
     Database(sea_orm::DbErr),
     #[error("cannot migrate the database: {0}")]
     Migrate(sea_orm::DbErr),
-    #[error("cannot prepare the database: {0}")]
-    Prepare(domain::DomainError),
+    #[error("cannot set up authentication: {0}")]
+    Auth(String),
+    #[error("cannot connect to Redis (redis.url / REDIS_URL): {0}")]
+    Redis(String),
     #[error("cannot listen on {addr} (http.host/http.port): {source}")]
     Bind {
         addr: String,
@@ -231,6 +236,28 @@ pub async fn open_database(config: &Config) -> Result<DatabaseConnection, StartE
         .map_err(StartError::Database)
 }
 
+/// The JWT verifier and the rate limiter (in Redis when configured, so replicas share budgets).
+pub async fn build_authenticator(config: &Config) -> Result<Authenticator, StartError> {
+    let jwt = JwtVerifier::from_config(&config.auth).map_err(StartError::Auth)?;
+    let (per_minute, burst) = (
+        config.auth.rate_limit_per_minute,
+        config.auth.rate_limit_burst,
+    );
+    let limiter = match &config.redis.url {
+        Some(url) => {
+            let client =
+                redis::Client::open(url.as_str()).map_err(|e| StartError::Redis(e.to_string()))?;
+            let conn = client
+                .get_connection_manager()
+                .await
+                .map_err(|e| StartError::Redis(e.to_string()))?;
+            RateLimiter::redis(conn, &config.redis.prefix, per_minute, burst)
+        }
+        None => RateLimiter::memory(per_minute, burst),
+    };
+    Ok(Authenticator::new(jwt, limiter))
+}
+
 impl Application {
     /// Connects, migrates (unless told not to), binds the listener and prepares the server.
     pub async fn build(config: Config) -> Result<Application, StartError> {
@@ -238,10 +265,7 @@ impl Application {
         if config.database.migrate_on_start {
             Migrator::up(&db, None).await.map_err(StartError::Migrate)?;
         }
-        let default_org =
-            domain::organizations::ensure_named(&db, &config.tenant.default_organization)
-                .await
-                .map_err(StartError::Prepare)?;
+        let auth = build_authenticator(&config).await?;
         let keyring = Arc::new(open_keyring(&config)?);
         let keyring_for_jobs = keyring.clone();
         let policy = config.webhook_policy();
@@ -329,7 +353,7 @@ impl Application {
             db,
             config: Arc::new(config),
             schema,
-            default_org,
+            auth,
             services,
             sandbox: sandbox.clone(),
             queue,

@@ -6,7 +6,12 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 use migration::{Migrator, MigratorTrait};
 
+use domain::access::{Role, Scope};
+use domain::api_keys::NewKey;
+use domain::{Actor, OrgId};
+
 use crate::app::{open_database, Application, StartError};
+use crate::auth::jwt::TokenRequest;
 use crate::config::{Config, ConfigError};
 
 /// creatorlink: link creators' Instagram/Facebook, TikTok and YouTube accounts through official
@@ -40,6 +45,15 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
     Schema,
+    /// Manage organizations (tenants).
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Manage API keys for brand clients.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Issue development user tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// The token vault's keys.
     Vault {
         #[command(subcommand)]
@@ -51,6 +65,57 @@ pub enum Command {
     Jobs {
         #[command(subcommand)]
         action: JobsAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organization; prints its id (the `org` claim of its users' tokens).
+    Create {
+        /// The organization's name.
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create an API key; prints the key once (only its hash is stored).
+    Create {
+        /// The organization's id.
+        #[arg(long)]
+        org: uuid::Uuid,
+        /// Comma- or space-separated scopes: profiles:read, metrics:read, accounts:write,
+        /// events:subscribe, webhooks:manage.
+        #[arg(long)]
+        scopes: String,
+        /// A name to recognise the key by.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Days until the key expires (default: never).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Print a JWT signed with the configured HS256 secret (development only).
+    Issue {
+        /// The organization's id.
+        #[arg(long)]
+        org: uuid::Uuid,
+        /// admin, manager or creator.
+        #[arg(long)]
+        role: String,
+        /// For creators: a profile (global id or UUID) they may act on; repeat for several.
+        #[arg(long = "profile")]
+        profiles: Vec<String>,
+        /// The user id (`sub`).
+        #[arg(long, default_value = "dev-user")]
+        user: String,
+        /// Lifetime in hours.
+        #[arg(long, default_value_t = 12)]
+        hours: u32,
     },
 }
 
@@ -111,13 +176,17 @@ pub enum CliError {
     Retry(#[from] jobs::dead::RetryError),
     #[error("cannot set up metrics: {0}")]
     Metrics(#[from] prometheus::Error),
+    #[error("{0}")]
+    Domain(#[from] domain::DomainError),
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl CliError {
     /// 2 for configuration mistakes (fix the settings), 1 for everything else.
     pub fn exit_code(&self) -> i32 {
         match self {
-            CliError::Config(_) => 2,
+            CliError::Config(_) | CliError::Usage(_) => 2,
             _ => 1,
         }
     }
@@ -161,6 +230,80 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
             }
         }
         Command::Schema => print!("{}", crate::graphql::sdl()),
+        Command::Org(OrgCommand::Create { name }) => {
+            let db = migrated_database(&config).await?;
+            if name.trim().is_empty() {
+                return Err(CliError::Usage("an organization needs a name".into()));
+            }
+            let org = domain::organizations::create(&db, &name).await?;
+            println!("{}", org.id);
+        }
+        Command::Key(KeyCommand::Create {
+            org,
+            scopes,
+            name,
+            expires_in_days,
+        }) => {
+            let scopes = Scope::parse_list(&scopes).map_err(CliError::Usage)?;
+            let db = migrated_database(&config).await?;
+            let org = OrgId::new(org);
+            domain::organizations::get(&db, org)
+                .await
+                .map_err(|_| CliError::Usage(format!("no organization {org}")))?;
+            let now = chrono::Utc::now();
+            let actor = Actor::system("cli");
+            let created = domain::api_keys::create(
+                &db,
+                org,
+                NewKey {
+                    name: &name,
+                    scopes,
+                    expires_at: expires_in_days.map(|d| now + chrono::Duration::days(d.into())),
+                    created_by: &actor,
+                },
+                now,
+            )
+            .await?;
+            eprintln!(
+                "API key {} created; it is shown once, store it now:",
+                created.key.prefix
+            );
+            println!("{}", created.secret.expose());
+        }
+        Command::Token(TokenCommand::Issue {
+            org,
+            role,
+            profiles,
+            user,
+            hours,
+        }) => {
+            let role: Role = role.parse().map_err(CliError::Usage)?;
+            let profiles = profiles
+                .iter()
+                .map(|p| {
+                    crate::graphql::ids::decode_as(crate::graphql::ids::NodeType::CreatorProfile, p)
+                        .or_else(|| uuid::Uuid::parse_str(p).ok())
+                        .ok_or_else(|| CliError::Usage(format!("`{p}` is not a profile id")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if role == Role::Creator && profiles.is_empty() {
+                return Err(CliError::Usage(
+                    "a creator token needs at least one --profile".into(),
+                ));
+            }
+            let token = crate::auth::jwt::issue(
+                &config.auth,
+                &TokenRequest {
+                    user_id: user,
+                    org: OrgId::new(org),
+                    role,
+                    profiles,
+                    lifetime: chrono::Duration::hours(hours.into()),
+                },
+            )
+            .map_err(CliError::Usage)?;
+            println!("{}", token.expose());
+        }
         Command::Vault {
             action: VaultAction::Keygen,
         } => println!("{}", domain::vault::generate_key()),
@@ -235,6 +378,13 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// The database, migrated, for commands that write to it.
+async fn migrated_database(config: &Config) -> Result<sea_orm::DatabaseConnection, CliError> {
+    let db = open_database(config).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
 }
 
 /// The whole `creatorlink` program: parse, configure, trace, run, and exit with a one-line message

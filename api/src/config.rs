@@ -8,6 +8,7 @@
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use domain::secret::Secret;
 use figment::providers::{Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
@@ -27,7 +28,7 @@ pub struct Config {
     pub log: LogConfig,
     pub graphql: GraphqlConfig,
     pub links: LinksConfig,
-    pub tenant: TenantConfig,
+    pub auth: AuthConfig,
     pub vault: VaultConfig,
     pub platforms: PlatformsConfig,
     pub sandbox: SandboxConfig,
@@ -156,13 +157,32 @@ pub struct LinksConfig {
     pub expiring_window_days: u32,
 }
 
-/// The organization every operation runs in until callers authenticate (the access-control work
-/// replaces this with the caller's organization).
+/// How callers authenticate (JWT for users, API keys for brand clients) and how fast they may go.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TenantConfig {
-    /// Name of the organization created on first start when none exists.
-    pub default_organization: String,
+pub struct AuthConfig {
+    /// Shared secret for HS256 user tokens (development only; at least 32 bytes). Also what
+    /// `creatorlink token issue` signs with. Never serialized or printed.
+    #[serde(default, skip_serializing)]
+    pub jwt_hs256_secret: Option<Secret>,
+    /// A PEM file with the identity provider's RSA or EC (P-256) public key: RS256 / ES256 tokens.
+    pub jwt_public_key_file: Option<PathBuf>,
+    /// The identity provider's JWKS URL: RS256 / ES256 tokens whose `kid` names a key there.
+    pub jwks_url: Option<String>,
+    /// How long fetched JWKS keys are trusted before they are fetched again.
+    pub jwks_cache_seconds: u64,
+    /// A token with an unknown `kid` triggers a refetch at most this often.
+    pub jwks_min_refetch_seconds: u64,
+    /// The `iss` every token must carry.
+    pub jwt_issuer: String,
+    /// The `aud` every token must carry.
+    pub jwt_audience: String,
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
+    pub jwt_leeway_seconds: u64,
+    /// Requests per minute per user or API key (sustained rate).
+    pub rate_limit_per_minute: u32,
+    /// Requests a caller may make at once above the sustained rate.
+    pub rate_limit_burst: u32,
 }
 
 /// A secret setting: `Debug` prints `[redacted]` so a configuration dump never shows it.
@@ -356,8 +376,17 @@ impl Default for Config {
             links: LinksConfig {
                 expiring_window_days: 14,
             },
-            tenant: TenantConfig {
-                default_organization: "Default organization".into(),
+            auth: AuthConfig {
+                jwt_hs256_secret: None,
+                jwt_public_key_file: None,
+                jwks_url: None,
+                jwks_cache_seconds: 300,
+                jwks_min_refetch_seconds: 10,
+                jwt_issuer: "creatorlink".into(),
+                jwt_audience: "creatorlink".into(),
+                jwt_leeway_seconds: 30,
+                rate_limit_per_minute: 600,
+                rate_limit_burst: 100,
             },
             vault: VaultConfig::default(),
             platforms: PlatformsConfig::default(),
@@ -520,6 +549,7 @@ impl Config {
                     .into(),
             ));
         }
+        self.validate_auth()?;
         match &self.vault.keys {
             Some(keys) => {
                 domain::vault::Keyring::from_config(keys.expose()).map_err(|e| {
@@ -713,6 +743,51 @@ impl Config {
         }
     }
 
+    fn validate_auth(&self) -> Result<(), ConfigError> {
+        let auth = &self.auth;
+        if let Some(secret) = &auth.jwt_hs256_secret {
+            if self.mode == Mode::Production {
+                return Err(ConfigError::Invalid(
+                    "auth.jwt_hs256_secret (CREATORLINK_AUTH_JWT_HS256_SECRET): HS256 tokens are for development; production verifies RS256/ES256 tokens (auth.jwks_url or auth.jwt_public_key_file)".into(),
+                ));
+            }
+            if secret.expose().len() < 32 {
+                return Err(ConfigError::Invalid(
+                    "auth.jwt_hs256_secret (CREATORLINK_AUTH_JWT_HS256_SECRET): must be at least 32 bytes".into(),
+                ));
+            }
+        }
+        if let Some(url) = &auth.jwks_url {
+            match url::Url::parse(url) {
+                Ok(u) if matches!(u.scheme(), "https" | "http") => {}
+                _ => {
+                    return Err(ConfigError::Invalid(
+                        "auth.jwks_url (CREATORLINK_AUTH_JWKS_URL): not an http(s) URL".into(),
+                    ))
+                }
+            }
+        }
+        if self.mode == Mode::Production
+            && auth.jwks_url.is_none()
+            && auth.jwt_public_key_file.is_none()
+        {
+            tracing::warn!(
+                "no auth.jwks_url or auth.jwt_public_key_file: only API keys can authenticate"
+            );
+        }
+        if auth.jwt_issuer.is_empty() || auth.jwt_audience.is_empty() {
+            return Err(ConfigError::Invalid(
+                "auth.jwt_issuer / auth.jwt_audience (CREATORLINK_AUTH_JWT_ISSUER / CREATORLINK_AUTH_JWT_AUDIENCE): must not be empty".into(),
+            ));
+        }
+        if auth.rate_limit_per_minute == 0 || auth.rate_limit_burst == 0 {
+            return Err(ConfigError::Invalid(
+                "auth.rate_limit_per_minute / auth.rate_limit_burst (CREATORLINK_AUTH_RATE_LIMIT_PER_MINUTE / CREATORLINK_AUTH_RATE_LIMIT_BURST): must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// The database URL in effect: the configured one, or the embedded SQLite file.
     pub fn database_url(&self) -> String {
         match &self.database.url {
@@ -852,6 +927,43 @@ mod tests {
     fn a_bad_database_scheme_names_the_setting() {
         let e = Config::load_from(None, env(&[("DATABASE_URL", "mysql://x")])).expect_err("bad");
         assert!(e.to_string().contains("DATABASE_URL"), "{e}");
+    }
+
+    #[test]
+    fn auth_settings_come_from_the_environment_and_are_checked() {
+        let c = Config::load_from(
+            None,
+            env(&[
+                (
+                    "CREATORLINK_AUTH_JWT_HS256_SECRET",
+                    "0123456789abcdef0123456789abcdef",
+                ),
+                ("CREATORLINK_AUTH_RATE_LIMIT_PER_MINUTE", "5"),
+            ]),
+        )
+        .expect("valid");
+        assert_eq!(c.auth.rate_limit_per_minute, 5);
+        assert!(c.auth.jwt_hs256_secret.is_some());
+        assert!(!format!("{c:?}").contains("0123456789abcdef"));
+
+        let e = Config::load_from(None, env(&[("CREATORLINK_AUTH_JWT_HS256_SECRET", "short")]))
+            .expect_err("too short");
+        assert!(
+            e.to_string().contains("CREATORLINK_AUTH_JWT_HS256_SECRET"),
+            "{e}"
+        );
+        let e = Config::load_from(
+            None,
+            env(&[
+                ("CREATORLINK_MODE", "production"),
+                (
+                    "CREATORLINK_AUTH_JWT_HS256_SECRET",
+                    "0123456789abcdef0123456789abcdef",
+                ),
+            ]),
+        )
+        .expect_err("no HS256 in production");
+        assert!(e.to_string().contains("auth.jwt_hs256_secret"), "{e}");
     }
 
     #[test]

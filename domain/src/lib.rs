@@ -2,8 +2,10 @@
 //! platform clients. Nothing here knows about HTTP frameworks or GraphQL; every service takes a
 //! connection (`&impl ConnectionTrait`) and the caller's organization.
 
+pub mod access;
 pub mod accounts;
 pub mod actor;
+pub mod api_keys;
 pub mod clock;
 pub mod connect;
 pub mod db;
@@ -22,6 +24,7 @@ pub mod tenant;
 pub mod vault;
 pub mod webhooks;
 
+pub use access::{Caller, Role, Scope};
 pub use actor::Actor;
 pub use error::{DomainError, DomainResult};
 pub use kinds::{InvalidReason, LinkStatus, MediaKind, Platform, ProfileKind, Provider};

@@ -32,3 +32,11 @@ pub async fn ensure_named(db: &impl ConnectionTrait, name: &str) -> DomainResult
     }
     Ok(OrgId::new(create(db, name).await?.id))
 }
+
+/// One organization, by id.
+pub async fn get(db: &impl ConnectionTrait, org: OrgId) -> DomainResult<organization::Model> {
+    organization::Entity::find_by_id(org.uuid())
+        .one(db)
+        .await?
+        .ok_or(crate::error::DomainError::not_found("organization"))
+}

@@ -2,15 +2,18 @@
 // profile's link events after a given event id, prints `subscribed` once connected, then the
 // first event as one JSON line, and exits.
 //
-//   node subscribe.mjs ws://127.0.0.1:8080/graphql <profileId> <afterEventId>
+//   node subscribe.mjs ws://127.0.0.1:8080/graphql <profileId> <afterEventId> <jwt>
+//
+// The JWT goes in `connectionParams` as `Authorization`, as a browser app sends it (browsers
+// cannot set headers on a websocket).
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
-const [url, profileId, after] = process.argv.slice(2);
+const [url, profileId, after, token] = process.argv.slice(2);
 const client = createClient({
   url,
   webSocketImpl: WebSocket,
-  connectionParams: {},
+  connectionParams: { Authorization: `Bearer ${token}` },
   on: { connected: () => console.log('subscribed') },
   lazy: false,
 });

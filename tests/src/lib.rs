@@ -12,8 +12,12 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use api::auth::jwt::{Claims, TokenRequest};
 use api::config::{Config, LogConfig, LogFormat};
 use api::Application;
+use domain::access::{Role, Scope};
+use domain::secret::Secret;
+use domain::OrgId;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -263,11 +267,30 @@ pub fn logs() -> &'static LogCapture {
     })
 }
 
+/// The HS256 secret test applications verify user tokens with.
+pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret";
+
+/// How a request authenticates.
+#[derive(Clone, Debug)]
+pub enum Credential {
+    /// No credentials at all.
+    None,
+    /// `Authorization: Bearer <token>` (a JWT, or an API key).
+    Bearer(String),
+    /// `X-Api-Key: <key>`.
+    ApiKey(String),
+}
+
 /// A running application and what a test needs to talk to it.
 pub struct TestApp {
     pub address: String,
     pub port: u16,
+    /// Sends the test organization's admin token with every request (`Authorization: Bearer`).
     pub client: reqwest::Client,
+    /// Sends no credentials.
+    pub bare_client: reqwest::Client,
+    /// The organization the harness created for the test; `client` acts in it as an admin.
+    pub org: OrgId,
     /// Shared by the apps of a test that runs several processes on one database.
     pub db: Arc<TestDatabase>,
     pub config: Config,
@@ -292,6 +315,10 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
     config.data_dir = PathBuf::from(data_dir);
     config.database.url = Some(db_url.to_owned());
     config.database.max_connections = 5;
+    config.auth.jwt_hs256_secret = Some(Secret::new(TEST_JWT_SECRET));
+    // Generous budgets: only the rate-limit tests want to hit them.
+    config.auth.rate_limit_per_minute = 100_000;
+    config.auth.rate_limit_burst = 10_000;
     config
 }
 
@@ -329,13 +356,27 @@ pub async fn spawn_app_on(db: Arc<TestDatabase>, adjust: impl FnOnce(&mut Config
     let server = tokio::spawn(async move {
         let _ = app.run_until_stopped().await;
     });
+    let conn = db.connect().await;
+    let org = domain::organizations::ensure_named(&conn, "Test organization")
+        .await
+        .expect("create the test organization");
+    let _ = conn.close().await;
+    let admin = sign(&config, org, Role::Admin, &[], "test-admin");
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {admin}").parse().expect("header value"),
+    );
+    let builder = || reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
+        client: builder()
+            .default_headers(headers)
             .build()
             .expect("http client"),
+        bare_client: builder().build().expect("http client"),
+        org,
         db,
         config,
         data_dir,
@@ -345,22 +386,143 @@ pub async fn spawn_app_on(db: Arc<TestDatabase>, adjust: impl FnOnce(&mut Config
     }
 }
 
+fn sign(config: &Config, org: OrgId, role: Role, profiles: &[Uuid], user: &str) -> String {
+    api::auth::jwt::issue(
+        &config.auth,
+        &TokenRequest {
+            user_id: user.to_owned(),
+            org,
+            role,
+            profiles: profiles.to_vec(),
+            lifetime: chrono::Duration::hours(1),
+        },
+    )
+    .expect("sign a test token")
+    .expose()
+    .to_owned()
+}
+
+/// Signs arbitrary claims with the test HS256 secret (expired tokens, other audiences, …).
+pub fn sign_claims(claims: &Claims) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(TEST_JWT_SECRET.as_bytes()),
+    )
+    .expect("sign claims")
+}
+
 impl TestApp {
-    /// POSTs a GraphQL request (as `application/json`) and returns the whole response body.
+    /// POSTs a GraphQL request (as `application/json`) as the test organization's admin and
+    /// returns the whole response body.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let (status, body) = self
+            .graphql_as(&Credential::Bearer(self.admin_token()), query, variables)
+            .await;
+        assert!(status.is_success(), "GraphQL answered {status}: {body}");
+        body
+    }
+
+    /// POSTs a GraphQL request with `credential`; returns the status and the JSON body.
+    pub async fn graphql_as(
+        &self,
+        credential: &Credential,
+        query: &str,
+        variables: Value,
+    ) -> (reqwest::StatusCode, Value) {
         let response = self
-            .client
-            .post(format!("{}/graphql", self.address))
+            .request_as(credential)
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await
             .expect("the request is sent");
-        assert!(
-            response.status().is_success(),
-            "GraphQL answered {}",
-            response.status()
-        );
-        response.json().await.expect("a JSON body")
+        let status = response.status();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
+    /// A `POST /graphql` request builder carrying `credential` (and nothing else).
+    pub fn request_as(&self, credential: &Credential) -> reqwest::RequestBuilder {
+        let request = self.bare_client.post(format!("{}/graphql", self.address));
+        match credential {
+            Credential::None => request,
+            Credential::Bearer(token) => request.bearer_auth(token),
+            Credential::ApiKey(key) => request.header("x-api-key", key),
+        }
+    }
+
+    /// A one-hour admin token of the test organization.
+    pub fn admin_token(&self) -> String {
+        sign(&self.config, self.org, Role::Admin, &[], "test-admin")
+    }
+
+    /// A one-hour token of the test organization with `role` (creators: for `profiles`).
+    pub fn token(&self, role: Role, profiles: &[Uuid]) -> String {
+        sign(
+            &self.config,
+            self.org,
+            role,
+            profiles,
+            &format!("test-{role}"),
+        )
+    }
+
+    /// A one-hour token of another organization.
+    pub fn token_for(&self, org: OrgId, role: Role, profiles: &[Uuid]) -> String {
+        sign(&self.config, org, role, profiles, &format!("other-{role}"))
+    }
+
+    /// Claims of a valid admin token of the test organization, to alter and sign with
+    /// [`sign_claims`].
+    pub fn admin_claims(&self) -> Claims {
+        let now = chrono::Utc::now().timestamp();
+        Claims {
+            sub: "test-admin".into(),
+            org: self.org.uuid(),
+            role: "admin".into(),
+            profiles: Vec::new(),
+            iss: self.config.auth.jwt_issuer.clone(),
+            aud: self.config.auth.jwt_audience.clone(),
+            exp: now + 3600,
+            nbf: Some(now),
+            iat: Some(now),
+        }
+    }
+
+    /// Creates an API key of the test organization with `scopes` (directly in the database, as
+    /// `creatorlink key create` does) and returns the whole key.
+    pub async fn api_key(&self, scopes: &[Scope]) -> String {
+        self.api_key_for(self.org, scopes).await
+    }
+
+    /// Creates an API key of `org` with `scopes`.
+    pub async fn api_key_for(&self, org: OrgId, scopes: &[Scope]) -> String {
+        let conn = self.db.connect().await;
+        let actor = domain::Actor::system("test");
+        let created = domain::api_keys::create(
+            &conn,
+            org,
+            domain::api_keys::NewKey {
+                name: "test key",
+                scopes: scopes.to_vec(),
+                expires_at: None,
+                created_by: &actor,
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("create an API key");
+        let _ = conn.close().await;
+        created.secret.expose().to_owned()
+    }
+
+    /// Creates another organization.
+    pub async fn create_org(&self, name: &str) -> OrgId {
+        let conn = self.db.connect().await;
+        let org = domain::organizations::create(&conn, name)
+            .await
+            .expect("create an organization");
+        let _ = conn.close().await;
+        OrgId::new(org.id)
     }
 
     /// Like [`TestApp::graphql`], but fails the test when the response has errors; returns `data`.

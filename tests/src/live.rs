@@ -30,11 +30,48 @@ pub struct WsClient {
 }
 
 impl WsClient {
-    /// Connects to `app`'s `/graphql` and completes `connection_init`.
+    /// Connects to `app`'s `/graphql` and completes `connection_init`. Unless `init_payload`
+    /// carries a credential (`Authorization` / `X-Api-Key`), the upgrade request carries the test
+    /// organization's admin token.
     pub async fn connect(app: &TestApp, init_payload: Value) -> WsClient {
+        let mut client = Self::open(app, &init_payload).await;
+        client
+            .send(json!({ "type": "connection_init", "payload": init_payload }))
+            .await;
+        let ack = client.next_message().await;
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        client
+    }
+
+    /// Connects and sends `connection_init` without waiting for the answer (for refusals).
+    pub async fn connect_unacknowledged(app: &TestApp, init_payload: Value) -> WsClient {
+        let mut client = Self::open(app, &init_payload).await;
+        client
+            .send(json!({ "type": "connection_init", "payload": init_payload }))
+            .await;
+        client
+    }
+
+    async fn open(app: &TestApp, init_payload: &Value) -> WsClient {
         let mut request = format!("ws://127.0.0.1:{}/graphql", app.port)
             .into_client_request()
             .expect("a websocket request");
+        let has_credential = init_payload.as_object().is_some_and(|m| {
+            m.keys().any(|k| {
+                matches!(
+                    k.to_ascii_lowercase().as_str(),
+                    "authorization" | "x-api-key" | "apikey"
+                )
+            })
+        });
+        if !has_credential {
+            request.headers_mut().insert(
+                "authorization",
+                format!("Bearer {}", app.admin_token())
+                    .parse()
+                    .expect("header value"),
+            );
+        }
         request.headers_mut().insert(
             "sec-websocket-protocol",
             "graphql-transport-ws".parse().expect("header value"),
@@ -49,13 +86,7 @@ impl WsClient {
                 .and_then(|v| v.to_str().ok()),
             Some("graphql-transport-ws")
         );
-        let mut client = WsClient { socket };
-        client
-            .send(json!({ "type": "connection_init", "payload": init_payload }))
-            .await;
-        let ack = client.next_message().await;
-        assert_eq!(ack["type"], "connection_ack", "{ack}");
-        client
+        WsClient { socket }
     }
 
     async fn send(&mut self, message: Value) {
@@ -84,6 +115,28 @@ impl WsClient {
                 }
                 Message::Close(frame) => panic!("the server closed the socket: {frame:?}"),
                 _ => continue,
+            }
+        }
+    }
+
+    /// Waits for the server to close the socket; returns the close code and reason.
+    pub async fn closed(&mut self) -> (u16, String) {
+        loop {
+            let message = tokio::time::timeout(WAIT, self.socket.next())
+                .await
+                .expect("the socket closes in time");
+            match message {
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    return (frame.code.into(), frame.reason.to_string())
+                }
+                Some(Ok(Message::Close(None))) | None | Some(Err(_)) => return (0, String::new()),
+                Some(Ok(other)) => {
+                    let text = other.into_text().unwrap_or_default();
+                    assert!(
+                        !text.contains("connection_ack"),
+                        "the connection was acknowledged: {text}"
+                    );
+                }
             }
         }
     }
@@ -156,14 +209,15 @@ fn gid(ty: &str, id: Uuid) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{ty}:{id}"))
 }
 
-/// The organization the application acts in for unauthenticated callers.
+/// The test organization (`TestApp::org`), in which `TestApp::graphql` and `WsClient::connect`
+/// act as an admin.
 pub async fn default_org(db: &DatabaseConnection) -> OrgId {
     let org = organization::Entity::find()
-        .filter(organization::Column::Name.eq("Default organization"))
+        .filter(organization::Column::Name.eq("Test organization"))
         .one(db)
         .await
         .expect("query")
-        .expect("the default organization exists");
+        .expect("the test organization exists");
     OrgId::new(org.id)
 }
 

@@ -2,7 +2,7 @@
 //! `removeSocialAccount`.
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
-use domain::{Actor, DomainError};
+use domain::DomainError;
 
 fn user_error(err: DomainError, request_id: uuid::Uuid, field: &str) -> Result<UserError> {
     split_error(err, field, request_id)
@@ -64,6 +64,8 @@ pub struct ConnectMutation;
 impl ConnectMutation {
     /// Returns the URL of the platform's consent page for the creator to open; the callback links
     /// the account(s) to the profile. Read-only permissions only.
+    /// Access: roles admin and manager; API keys with `accounts:write`; creators for their own
+    /// profiles.
     async fn start_connect(
         &self,
         ctx: &Context<'_>,
@@ -120,6 +122,8 @@ impl ConnectMutation {
 
     /// Unlinks an account: revokes the grant on the platform, erases the stored tokens, and marks
     /// the link INVALID/UNLINKED. The account stays on its profile (RECONNECT brings it back).
+    /// Access: roles admin and manager; API keys with `accounts:write`; creators for their own
+    /// profiles.
     async fn unlink_social_account(
         &self,
         ctx: &Context<'_>,
@@ -130,6 +134,8 @@ impl ConnectMutation {
 
     /// Removes an account from its profile: revokes the grant, erases the tokens, marks the link
     /// INVALID/REMOVED and detaches the account.
+    /// Access: roles admin and manager; API keys with `accounts:write`; creators for their own
+    /// profiles.
     async fn remove_social_account(
         &self,
         ctx: &Context<'_>,
@@ -158,9 +164,9 @@ async fn end_link(
     let services = api.services();
     let (db, keyring, clients, org) = (api.db(), &*services.keyring, &services.clients, api.org());
     let result = if remove {
-        domain::link::revoke::remove(db, keyring, clients, org, account_id, Actor::Anonymous).await
+        domain::link::revoke::remove(db, keyring, clients, org, account_id, api.actor()).await
     } else {
-        domain::link::revoke::unlink(db, keyring, clients, org, account_id, Actor::Anonymous).await
+        domain::link::revoke::unlink(db, keyring, clients, org, account_id, api.actor()).await
     };
     match result {
         Ok(done) => Ok(EndLinkPayload {

@@ -13,6 +13,7 @@ pub mod codes {
     pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
     pub const INTERNAL: &str = "INTERNAL";
     pub const UPSTREAM: &str = "UPSTREAM_UNAVAILABLE";
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
 }
 
 /// Turns a domain error into a GraphQL error; `request_id` is what the client may quote to us.

@@ -194,6 +194,8 @@ impl EventSubscription {
     /// orange or red), expiry warnings and freshness problems. With `after`, the events since that
     /// id are replayed first, in order, so a client that reconnects with the last id it saw loses
     /// nothing and gets nothing twice.
+    /// Access: roles admin and manager; API keys with `events:subscribe`; creators for their own
+    /// profiles.
     async fn link_status_changed(
         &self,
         ctx: &Context<'_>,

@@ -10,6 +10,7 @@ use uuid::Uuid;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeType {
     CreatorProfile,
+    ApiKey,
     SocialAccount,
     WebhookEndpoint,
     WebhookDelivery,
@@ -19,6 +20,7 @@ impl NodeType {
     fn as_str(self) -> &'static str {
         match self {
             NodeType::CreatorProfile => "CreatorProfile",
+            NodeType::ApiKey => "ApiKey",
             NodeType::SocialAccount => "SocialAccount",
             NodeType::WebhookEndpoint => "WebhookEndpoint",
             NodeType::WebhookDelivery => "WebhookDelivery",
@@ -28,6 +30,7 @@ impl NodeType {
     fn parse(s: &str) -> Option<Self> {
         match s {
             "CreatorProfile" => Some(NodeType::CreatorProfile),
+            "ApiKey" => Some(NodeType::ApiKey),
             "SocialAccount" => Some(NodeType::SocialAccount),
             "WebhookEndpoint" => Some(NodeType::WebhookEndpoint),
             "WebhookDelivery" => Some(NodeType::WebhookDelivery),

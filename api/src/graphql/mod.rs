@@ -1,6 +1,8 @@
 //! The GraphQL API. Types here are API types built from domain values, never database rows
 //! exposed as-is, so the schema changes only on purpose.
 
+pub mod access;
+pub mod api_key;
 pub mod connect;
 pub mod error;
 pub mod events;
@@ -9,15 +11,17 @@ pub mod kinds;
 pub mod profile;
 pub mod query;
 pub mod user_error;
+pub mod viewer;
 pub mod webhook;
 
 use std::sync::Arc;
 
 use async_graphql::{Context, ErrorExtensions, MergedObject, MergedSubscription, Schema};
+use domain::access::Caller;
 use domain::pagination::PageRequest;
 use domain::vault::Keyring;
 use domain::webhooks::TargetPolicy;
-use domain::OrgId;
+use domain::{Actor, OrgId};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
@@ -31,14 +35,20 @@ use error::codes;
 #[graphql(name = "Query")]
 pub struct QueryRoot(
     query::NodeQuery,
+    viewer::ViewerQuery,
     profile::ProfileQuery,
+    api_key::ApiKeyQuery,
     webhook::WebhookQuery,
 );
 
-/// Every mutation, one part per concept.
+/// Every mutation, one part per concept; a new concept adds its `…Mutation` here.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(webhook::WebhookMutation, connect::ConnectMutation);
+pub struct MutationRoot(
+    api_key::ApiKeyMutation,
+    webhook::WebhookMutation,
+    connect::ConnectMutation,
+);
 
 /// Every subscription (served over a websocket at `/graphql`), one part per concept.
 #[derive(MergedSubscription, Default)]
@@ -48,16 +58,18 @@ pub struct SubscriptionRoot(events::EventSubscription);
 /// The executable schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// Per-request facts: who is asking and how to refer to this request in logs.
+/// Per-request facts: who is asking and how to refer to this request in logs. Every transport
+/// (HTTP, and the graphql-ws connection) must put one in the request data: the access
+/// rules in [`access`] read the caller from it, and deny everything when it is missing.
 #[derive(Clone, Debug)]
 pub struct RequestContext {
     pub request_id: Uuid,
-    pub org: OrgId,
+    pub caller: Caller,
 }
 
 impl RequestContext {
-    pub fn new(request_id: Uuid, org: OrgId) -> Self {
-        RequestContext { request_id, org }
+    pub fn new(request_id: Uuid, caller: Caller) -> Self {
+        RequestContext { request_id, caller }
     }
 }
 
@@ -91,8 +103,19 @@ impl Api<'_> {
         &self.shared.db
     }
 
+    /// The caller's organization: every domain call filters by it.
     pub fn org(&self) -> OrgId {
-        self.request.org
+        self.request.caller.org()
+    }
+
+    /// Who is calling (role, scopes, creator profiles).
+    pub fn caller(&self) -> &Caller {
+        &self.request.caller
+    }
+
+    /// How audit records (link events, key usage) name the caller.
+    pub fn actor(&self) -> Actor {
+        self.request.caller.actor()
     }
 
     pub fn request_id(&self) -> Uuid {
@@ -146,6 +169,7 @@ pub fn build_schema(
         MutationRoot::default(),
         SubscriptionRoot::default(),
     )
+    .extension(access::AccessControl)
     .data(Arc::new(Shared {
         db,
         config: config.clone(),

@@ -20,6 +20,8 @@ pub enum ProfileKind {
 }
 
 /// A creator, or a group of creators, whose social accounts the organization tracks.
+/// Access through `node(id:)`: roles admin and manager; API keys with `profiles:read`; creators
+/// for their own profiles.
 pub struct CreatorProfile(pub creator_profile::Model);
 
 #[Object]
@@ -58,7 +60,7 @@ impl ProfileConnectionFields {
     /// How many profiles match, across all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
         let api = ctx.api();
-        domain::profiles::count(api.db(), api.org())
+        domain::profiles::count(api.db(), api.org(), api.caller().profile_limit())
             .await
             .map_err(|e| to_graphql(e, api.request_id()))
     }
@@ -71,6 +73,8 @@ pub struct ProfileQuery;
 #[Object]
 impl ProfileQuery {
     /// One creator profile; null when it does not exist or is not visible to the caller.
+    /// Access: roles admin and manager; API keys with `profiles:read`; creators for their own
+    /// profiles.
     async fn creator_profile(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CreatorProfile>> {
         let api = ctx.api();
         let Some(uuid) = ids::decode_as(NodeType::CreatorProfile, &id) else {
@@ -84,6 +88,8 @@ impl ProfileQuery {
     }
 
     /// The organization's creator profiles, oldest first (Relay cursor connection).
+    /// Access: roles admin and manager; API keys with `profiles:read`; creators, limited to their
+    /// own profiles.
     async fn creator_profiles(
         &self,
         ctx: &Context<'_>,
@@ -94,9 +100,15 @@ impl ProfileQuery {
     ) -> Result<Connection<String, CreatorProfile, ProfileConnectionFields, EmptyFields>> {
         let api = ctx.api();
         let req = page_request(ctx, first, after, last, before)?;
-        let page = domain::profiles::list(api.db(), api.org(), &req, api.default_page_size())
-            .await
-            .map_err(|e| to_graphql(e, api.request_id()))?;
+        let page = domain::profiles::list(
+            api.db(),
+            api.org(),
+            api.caller().profile_limit(),
+            &req,
+            api.default_page_size(),
+        )
+        .await
+        .map_err(|e| to_graphql(e, api.request_id()))?;
         let mut connection = Connection::with_additional_fields(
             page.has_previous_page,
             page.has_next_page,

@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, Interface, Object, Result, ID};
 
+use super::api_key::ApiKey;
 use super::error::to_graphql;
 use super::ids::{self, NodeType};
 use super::profile::CreatorProfile;
@@ -13,6 +14,7 @@ use super::ApiContext;
 #[graphql(field(name = "id", ty = "ID", desc = "Opaque global id."))]
 pub enum Node {
     CreatorProfile(CreatorProfile),
+    ApiKey(ApiKey),
     WebhookEndpoint(WebhookEndpoint),
 }
 
@@ -24,6 +26,7 @@ pub struct NodeQuery;
 impl NodeQuery {
     /// Fetches any object by its global id; null when it does not exist or is not visible to the
     /// caller.
+    /// Access: what the object's type requires (see the type's description).
     async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
         let api = ctx.api();
         let Some((ty, uuid)) = ids::decode(&id) else {
@@ -37,6 +40,11 @@ impl NodeQuery {
                     Err(e) => Err(to_graphql(e, api.request_id())),
                 }
             }
+            NodeType::ApiKey => match domain::api_keys::get(api.db(), api.org(), uuid).await {
+                Ok(k) => Ok(Some(Node::ApiKey(ApiKey(k)))),
+                Err(domain::DomainError::NotFound { .. }) => Ok(None),
+                Err(e) => Err(to_graphql(e, api.request_id())),
+            },
             NodeType::WebhookEndpoint => {
                 match domain::webhooks::get_endpoint(api.db(), api.org(), uuid).await {
                     Ok(e) => Ok(Some(Node::WebhookEndpoint(WebhookEndpoint(e)))),

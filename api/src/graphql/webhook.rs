@@ -42,6 +42,7 @@ pub enum WebhookDeliveryStatus {
 }
 
 /// A URL the organization's link events are POSTed to, signed with its secret.
+/// Access through `node(id:)`: role admin; API keys with `webhooks:manage`; no creators.
 pub struct WebhookEndpoint(pub webhook_endpoint::Model);
 
 #[Object]
@@ -189,6 +190,7 @@ pub struct WebhookQuery;
 #[Object]
 impl WebhookQuery {
     /// The organization's webhook endpoints, oldest first.
+    /// Access: role admin; API keys with `webhooks:manage`; no creators.
     async fn webhook_endpoints(&self, ctx: &Context<'_>) -> Result<Vec<WebhookEndpoint>> {
         let api = ctx.api();
         let list = webhooks::list_endpoints(api.db(), api.org())
@@ -199,6 +201,7 @@ impl WebhookQuery {
 
     /// The latest deliveries to an endpoint, newest event first, with their attempts and status
     /// codes. Null when the endpoint does not exist or is not visible to the caller.
+    /// Access: role admin; API keys with `webhooks:manage`; no creators.
     async fn webhook_deliveries(
         &self,
         ctx: &Context<'_>,
@@ -316,6 +319,7 @@ pub struct WebhookMutation;
 impl WebhookMutation {
     /// Registers a webhook endpoint and returns its signing secret, once. Deliveries are POSTs of
     /// `{id, type, occurredAt, data}` signed with HMAC-SHA256 (see the README).
+    /// Access: role admin; API keys with `webhooks:manage`; no creators.
     async fn create_webhook_endpoint(
         &self,
         ctx: &Context<'_>,
@@ -353,6 +357,7 @@ impl WebhookMutation {
     }
 
     /// Deletes an endpoint and its delivery history.
+    /// Access: role admin; API keys with `webhooks:manage`; no creators.
     async fn delete_webhook_endpoint(
         &self,
         ctx: &Context<'_>,
@@ -378,6 +383,7 @@ impl WebhookMutation {
     }
 
     /// Resumes or stops deliveries to an endpoint.
+    /// Access: role admin; API keys with `webhooks:manage`; no creators.
     async fn set_webhook_endpoint_enabled(
         &self,
         ctx: &Context<'_>,
@@ -404,6 +410,7 @@ impl WebhookMutation {
     }
 
     /// Sends a delivery again now (same event id), with a fresh retry budget.
+    /// Access: role admin; API keys with `webhooks:manage`; no creators.
     async fn redeliver_webhook(
         &self,
         ctx: &Context<'_>,

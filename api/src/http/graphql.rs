@@ -19,6 +19,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::auth::AuthError;
+use crate::graphql::error::codes;
 use crate::graphql::events::SubscriptionSlots;
 use crate::graphql::RequestContext;
 use async_graphql_actix_web::GraphQLSubscription;
@@ -116,28 +118,71 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
             )
         }
     };
-    execute(&state, request, response_type).await
+    execute(&state, &req, request, response_type).await
 }
 
 /// `GET /graphql` with `Upgrade: websocket`: subscriptions over `graphql-transport-ws` (and the
-/// legacy `graphql-ws`). The connection acts in the caller's organization from `connection_init`;
+/// legacy `graphql-ws`). The connection authenticates once, with the upgrade request's headers or
+/// the `connection_init` payload, and acts as that caller (a refused credential closes it);
 /// the adapter pings every 5 s and drops a client silent for 10 s.
 async fn subscribe(
     state: web::Data<AppState>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> actix_web::Result<HttpResponse> {
-    let org = state.default_org;
     let max = state.config.events.max_subscriptions_per_connection;
+    let upgrade_headers = req.headers().clone();
+    let app = state.clone();
     GraphQLSubscription::new(state.schema.clone())
-        .on_connection_init(move |_payload| async move {
-            // Until callers authenticate, every connection acts in the default organization.
+        .on_connection_init(move |payload| async move {
+            // Browsers cannot set headers on a websocket, so the credential may also come in the
+            // `connection_init` payload: `{"Authorization": "Bearer …"}` or `{"X-Api-Key": "…"}`.
+            let headers = if has_credentials(&upgrade_headers) {
+                upgrade_headers
+            } else {
+                credentials_from_payload(&payload)
+            };
+            let caller = app
+                .auth
+                .authenticate(&app.db, &headers)
+                .await
+                .map_err(|e| async_graphql::Error::new(e.to_string()))?;
+            if let Err(wait) = app.auth.admit(&caller).await {
+                return Err(async_graphql::Error::new(format!(
+                    "too many requests; retry after {} s",
+                    wait.as_secs().max(1)
+                )));
+            }
+            tracing::info!(actor = %caller.actor().label(), "subscription connection authenticated");
             let mut data = async_graphql::Data::default();
-            data.insert(RequestContext::new(Uuid::new_v4(), org));
+            data.insert(RequestContext::new(Uuid::new_v4(), caller));
             data.insert(SubscriptionSlots::new(max));
             Ok(data)
         })
         .start(&req, payload)
+}
+
+fn has_credentials(headers: &header::HeaderMap) -> bool {
+    headers.contains_key(header::AUTHORIZATION) || headers.contains_key("x-api-key")
+}
+
+/// The credential keys of a `connection_init` payload, as the headers they stand for.
+fn credentials_from_payload(payload: &serde_json::Value) -> header::HeaderMap {
+    let mut headers = header::HeaderMap::new();
+    let Some(map) = payload.as_object() else {
+        return headers;
+    };
+    for (key, value) in map {
+        let name = match key.to_ascii_lowercase().as_str() {
+            "authorization" => header::AUTHORIZATION,
+            "x-api-key" | "apikey" => header::HeaderName::from_static("x-api-key"),
+            _ => continue,
+        };
+        if let Some(value) = value.as_str().and_then(|v| HeaderValue::from_str(v).ok()) {
+            headers.insert(name, value);
+        }
+    }
+    headers
 }
 
 fn is_websocket_upgrade(req: &HttpRequest) -> bool {
@@ -197,7 +242,7 @@ async fn get_http(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
             .insert_header((header::ALLOW, HeaderValue::from_static("POST")))
             .json(json!({ "errors": [{ "message": "mutations must be sent with POST" }] }));
     }
-    execute(&state, request, response_type).await
+    execute(&state, &req, request, response_type).await
 }
 
 /// True when the operation the request selects is a mutation. An unparsable document is left to
@@ -217,14 +262,67 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
     ty == Some(OperationType::Mutation)
 }
 
+/// The GraphQL-shaped body of a refusal before execution.
+fn refusal(status: StatusCode, code: &str, message: String, request_id: Uuid) -> HttpResponse {
+    let mut builder = HttpResponse::build(status);
+    builder
+        .content_type(APPLICATION_JSON)
+        .insert_header(("x-request-id", request_id.to_string()));
+    if status == StatusCode::UNAUTHORIZED {
+        builder.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+    }
+    builder.body(
+        json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }).to_string(),
+    )
+}
+
+/// Authenticates, checks the caller's budget, then runs the request as that caller.
 async fn execute(
     state: &AppState,
+    http: &HttpRequest,
     request: async_graphql::Request,
     response_type: ResponseType,
 ) -> HttpResponse {
     let request_id = Uuid::new_v4();
-    let ctx = RequestContext::new(request_id, state.default_org);
-    let span = tracing::info_span!("graphql", %request_id, operation = request.operation_name.as_deref().unwrap_or(""));
+    // Authentication failures are HTTP 401 before execution, with a GraphQL-shaped body; a caller
+    // lacking rights for a field gets a normal response with FORBIDDEN errors instead.
+    let caller = match state.auth.authenticate(&state.db, http.headers()).await {
+        Ok(caller) => caller,
+        Err(AuthError::Unavailable) => {
+            return refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                codes::INTERNAL,
+                AuthError::Unavailable.to_string(),
+                request_id,
+            )
+        }
+        Err(e) => {
+            tracing::info!(%request_id, reason = %e, "unauthenticated request");
+            return refusal(
+                StatusCode::UNAUTHORIZED,
+                codes::UNAUTHENTICATED,
+                e.to_string(),
+                request_id,
+            );
+        }
+    };
+    let actor = caller.actor().label();
+    if let Err(wait) = state.auth.admit(&caller).await {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        tracing::info!(%request_id, %actor, retry_after = seconds, "rate limited");
+        let mut response = refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            codes::RATE_LIMITED,
+            format!("too many requests; retry after {seconds} s"),
+            request_id,
+        );
+        if let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
+    let ctx = RequestContext::new(request_id, caller);
+    let span = tracing::info_span!("graphql", %request_id, %actor, operation = request.operation_name.as_deref().unwrap_or(""));
     let response =
         tracing::Instrument::instrument(state.schema.execute(request.data(ctx)), span).await;
 

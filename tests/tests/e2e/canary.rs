@@ -111,11 +111,12 @@ async fn start(db: &TestDatabase, dir: &std::path::Path, marker: &str) -> Server
         .env("CREATORLINK_LOG_LEVEL", "trace")
         .env("CREATORLINK_LOG_FORMAT", "json")
         .env("CREATORLINK_SANDBOX_TOKEN_MARKER", marker)
+        .env("CREATORLINK_AUTH_JWT_HS256_SECRET", tests::TEST_JWT_SECRET)
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
         .expect("the server starts");
-    let server = Server {
+    let mut server = Server {
         child,
         base: format!("http://127.0.0.1:{port}"),
         client: reqwest::Client::builder()
@@ -132,6 +133,38 @@ async fn start(db: &TestDatabase, dir: &std::path::Path, marker: &str) -> Server
             .await
         {
             if r.status().is_success() {
+                // The organization the test acts in, as an admin of it (like `creatorlink org
+                // create` + `creatorlink token issue`).
+                let conn = db.connect().await;
+                let org = domain::organizations::ensure_named(&conn, "Canary organization")
+                    .await
+                    .expect("organization");
+                let mut config = api::Config::default();
+                config.auth.jwt_hs256_secret =
+                    Some(domain::secret::Secret::new(tests::TEST_JWT_SECRET));
+                let token = api::auth::jwt::issue(
+                    &config.auth,
+                    &api::auth::jwt::TokenRequest {
+                        user_id: "canary-admin".into(),
+                        org,
+                        role: domain::Role::Admin,
+                        profiles: Vec::new(),
+                        lifetime: chrono::Duration::hours(1),
+                    },
+                )
+                .expect("token");
+                let mut headers = reqwest::header::HeaderMap::new();
+                headers.insert(
+                    reqwest::header::AUTHORIZATION,
+                    format!("Bearer {}", token.expose())
+                        .parse()
+                        .expect("header"),
+                );
+                server.client = reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .default_headers(headers)
+                    .build()
+                    .expect("client");
                 return server;
             }
         }

@@ -155,6 +155,7 @@ async fn a_graphql_ws_node_client_receives_link_events(backend: Backend) {
         .arg(&url)
         .arg(ana.profile_gid())
         .arg(max_id(&db).await)
+        .arg(app.admin_token())
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()

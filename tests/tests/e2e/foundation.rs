@@ -101,9 +101,7 @@ async fn profiles_are_read_from_the_database_and_paged(backend: Backend) {
         return;
     };
     let db = app.db.connect().await;
-    let org = domain::organizations::ensure_named(&db, &app.config.tenant.default_organization)
-        .await
-        .expect("default org");
+    let org = app.org;
     let other = domain::organizations::create(&db, "Another org")
         .await
         .expect("org");

@@ -76,12 +76,9 @@ pub async fn linked_account(
     (account, link)
 }
 
-/// The default organization of `app`.
-pub async fn default_org(app: &TestApp, db: &DatabaseConnection) -> Uuid {
-    domain::organizations::ensure_named(db, &app.config.tenant.default_organization)
-        .await
-        .expect("default org")
-        .uuid()
+/// The organization `app`'s test caller acts in.
+pub async fn default_org(app: &TestApp, _db: &DatabaseConnection) -> Uuid {
+    app.org.uuid()
 }
 
 /// A test configuration with the schedules off (tests enqueue what they need) and quick

@@ -1,5 +1,7 @@
 //! End-to-end tests: one binary, many modules, each test with its own database.
 
+mod access;
+mod auth;
 mod canary;
 mod cli;
 mod connect;
