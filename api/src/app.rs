@@ -71,7 +71,8 @@ pub async fn open_database(config: &Config) -> Result<DatabaseConnection, StartE
 impl Application {
     /// Connects, migrates (unless told not to), binds the listener and prepares the server.
     pub async fn build(config: Config) -> Result<Application, StartError> {
-        let db = open_database(&config).await?;
+        let mut db = open_database(&config).await?;
+        crate::sql_stats::install(&mut db);
         if config.database.migrate_on_start {
             Migrator::up(&db, None).await.map_err(StartError::Migrate)?;
         }
@@ -79,7 +80,7 @@ impl Application {
             domain::organizations::ensure_named(&db, &config.tenant.default_organization)
                 .await
                 .map_err(StartError::Prepare)?;
-        let schema = build_schema(db.clone(), &config.graphql);
+        let schema = build_schema(db.clone(), &config.graphql, &config.links);
 
         let addr = format!("{}:{}", config.http.host, config.http.port);
         let listener = TcpListener::bind(&addr).map_err(|source| StartError::Bind {

@@ -5,6 +5,8 @@ pub mod cli;
 pub mod config;
 pub mod graphql;
 pub mod http;
+pub mod seed;
+pub mod sql_stats;
 pub mod telemetry;
 
 pub use app::Application;

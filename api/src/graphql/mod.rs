@@ -1,31 +1,48 @@
 //! The GraphQL API. Types here are API types built from domain values, never database rows
 //! exposed as-is, so the schema changes only on purpose.
 
+pub mod account;
 pub mod error;
 pub mod ids;
+pub mod link;
+pub mod loaders;
+pub mod metrics;
 pub mod profile;
+pub mod profile_mutation;
 pub mod query;
+pub mod user_error;
+pub mod viewer;
 
 use std::sync::Arc;
 
-use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, ErrorExtensions, MergedObject, Schema,
-};
-use domain::pagination::PageRequest;
-use domain::OrgId;
+use async_graphql::{Context, EmptySubscription, ErrorExtensions, MergedObject, Schema};
+use chrono::{DateTime, Duration, Utc};
+use domain::pagination::{Cursor, KeysetRequest, PageRequest};
+use domain::profiles::StatusClock;
+use domain::{Actor, OrgId};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use crate::config::GraphqlConfig;
+use crate::config::{GraphqlConfig, LinksConfig};
 use error::codes;
 
 /// Every query field, one part per concept; a new concept adds its `…Query` here.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::NodeQuery, profile::ProfileQuery);
+pub struct QueryRoot(
+    query::NodeQuery,
+    viewer::ViewerQuery,
+    profile::ProfileQuery,
+    account::AccountQuery,
+);
+
+/// Every mutation, one part per concept; a new concept adds its `…Mutation` here.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(profile_mutation::ProfileMutation, account::AccountMutation);
 
 /// The executable schema.
-pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Per-request facts: who is asking and how to refer to this request in logs.
 #[derive(Clone, Debug)]
@@ -44,12 +61,15 @@ impl RequestContext {
 pub struct Shared {
     pub db: DatabaseConnection,
     pub config: GraphqlConfig,
+    /// How long before expiry a link shows EXPIRING_SOON (`links.expiring_window_days`).
+    pub expiring_window: Duration,
 }
 
 /// A resolver's view of the context: the shared data and the request's facts together.
 pub struct Api<'a> {
     shared: &'a Shared,
     request: &'a RequestContext,
+    loader: &'a loaders::AppLoader,
 }
 
 impl Api<'_> {
@@ -67,6 +87,34 @@ impl Api<'_> {
 
     pub fn default_page_size(&self) -> u64 {
         (self.shared.config.max_page_size as u64).min(20)
+    }
+
+    /// The instant derived link statuses are computed at.
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+
+    /// The EXPIRING_SOON window from configuration.
+    pub fn expiring_window(&self) -> Duration {
+        self.shared.expiring_window
+    }
+
+    /// The clock and window for derived link statuses.
+    pub fn status_clock(&self) -> StatusClock {
+        StatusClock {
+            now: self.now(),
+            window: self.expiring_window(),
+        }
+    }
+
+    /// Who is acting, for the audit trail. Until callers authenticate this is anonymous.
+    pub fn actor(&self) -> Actor {
+        Actor::Anonymous
+    }
+
+    /// The request's batching loader (one per request, so caches never cross tenants).
+    pub fn loader(&self) -> &loaders::AppLoader {
+        self.loader
     }
 }
 
@@ -87,17 +135,29 @@ impl ApiContext for Context<'_> {
             request: self
                 .data::<RequestContext>()
                 .expect("request context is in every request"),
+            loader: self
+                .data::<loaders::AppLoader>()
+                .expect("the loader is in every request"),
         }
     }
 }
 
 /// Builds the schema with its limits.
-pub fn build_schema(db: DatabaseConnection, config: &GraphqlConfig) -> AppSchema {
-    let mut builder = Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .data(Arc::new(Shared {
-            db,
-            config: config.clone(),
-        }))
+pub fn build_schema(
+    db: DatabaseConnection,
+    config: &GraphqlConfig,
+    links: &LinksConfig,
+) -> AppSchema {
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .data(Arc::new(Shared {
+        db,
+        config: config.clone(),
+        expiring_window: Duration::days(i64::from(links.expiring_window_days)),
+    }))
         .limit_depth(config.max_depth)
         .limit_complexity(config.max_complexity);
     if !config.introspection {
@@ -108,9 +168,48 @@ pub fn build_schema(db: DatabaseConnection, config: &GraphqlConfig) -> AppSchema
 
 /// The schema's SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
+}
+
+/// A `BAD_USER_INPUT` GraphQL error naming the argument at fault.
+pub fn bad_input(field: &'static str, message: String) -> async_graphql::Error {
+    async_graphql::Error::new(message).extend_with(|_, e| {
+        e.set("code", codes::BAD_USER_INPUT);
+        e.set("field", field);
+    })
+}
+
+/// Checks `first`/`last` against each other and the configured maximum page size.
+fn page_sizes(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    last: Option<i32>,
+) -> async_graphql::Result<(Option<u64>, Option<u64>)> {
+    let max = ctx.api().shared.config.max_page_size;
+    if first.is_some() && last.is_some() {
+        return Err(bad_input(
+            "first",
+            "pass either `first` or `last`, not both".into(),
+        ));
+    }
+    let size = |field: &'static str, v: Option<i32>| -> async_graphql::Result<Option<u64>> {
+        match v {
+            None => Ok(None),
+            Some(n) if n < 0 => Err(bad_input(field, format!("`{field}` must not be negative"))),
+            Some(n) if n as usize > max => Err(bad_input(
+                field,
+                format!("`{field}` must be at most {max} (the maximum page size)"),
+            )),
+            Some(n) => Ok(Some(n as u64)),
+        }
+    };
+    Ok((size("first", first)?, size("last", last)?))
 }
 
 /// Validates Relay pagination arguments against the configured maximum page size.
@@ -121,35 +220,12 @@ pub fn page_request(
     last: Option<i32>,
     before: Option<String>,
 ) -> async_graphql::Result<PageRequest> {
-    let max = ctx.api().shared.config.max_page_size;
-    let bad = |field: &'static str, message: String| {
-        async_graphql::Error::new(message).extend_with(|_, e| {
-            e.set("code", codes::BAD_USER_INPUT);
-            e.set("field", field);
-        })
-    };
-    if first.is_some() && last.is_some() {
-        return Err(bad(
-            "first",
-            "pass either `first` or `last`, not both".into(),
-        ));
-    }
-    let size = |field: &'static str, v: Option<i32>| -> async_graphql::Result<Option<u64>> {
-        match v {
-            None => Ok(None),
-            Some(n) if n < 0 => Err(bad(field, format!("`{field}` must not be negative"))),
-            Some(n) if n as usize > max => Err(bad(
-                field,
-                format!("`{field}` must be at most {max} (the maximum page size)"),
-            )),
-            Some(n) => Ok(Some(n as u64)),
-        }
-    };
+    let (first, last) = page_sizes(ctx, first, last)?;
     let cursor = |field: &'static str, v: Option<String>| -> async_graphql::Result<Option<Uuid>> {
         match v {
             None => Ok(None),
             Some(c) => ids::decode_cursor(&c).map(Some).ok_or_else(|| {
-                bad(
+                bad_input(
                     field,
                     format!("`{field}` is not a cursor of this connection"),
                 )
@@ -157,9 +233,39 @@ pub fn page_request(
         }
     };
     Ok(PageRequest {
-        first: size("first", first)?,
+        first,
         after: cursor("after", after)?,
-        last: size("last", last)?,
+        last,
+        before: cursor("before", before)?,
+    })
+}
+
+/// As [`page_request`] for connections ordered by a sort key: cursors carry the key and must
+/// come from a connection in the same `order` (e.g. `profiles:NAME:ASC`).
+pub fn keyset_request(
+    ctx: &Context<'_>,
+    order: &str,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> async_graphql::Result<KeysetRequest> {
+    let (first, last) = page_sizes(ctx, first, last)?;
+    let cursor = |field: &'static str, v: Option<String>| -> async_graphql::Result<Option<Cursor>> {
+        match v {
+            None => Ok(None),
+            Some(c) => ids::decode_keyset_cursor(order, &c).map(Some).ok_or_else(|| {
+                bad_input(
+                    field,
+                    format!("`{field}` is not a cursor of this connection in this order"),
+                )
+            }),
+        }
+    };
+    Ok(KeysetRequest {
+        first,
+        after: cursor("after", after)?,
+        last,
         before: cursor("before", before)?,
     })
 }

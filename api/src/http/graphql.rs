@@ -19,7 +19,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::graphql::RequestContext;
+use crate::graphql::{loaders, RequestContext};
+use crate::sql_stats::StatementCounter;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -182,9 +183,24 @@ async fn execute(
 ) -> HttpResponse {
     let request_id = Uuid::new_v4();
     let ctx = RequestContext::new(request_id, state.default_org);
-    let span = tracing::info_span!("graphql", %request_id, operation = request.operation_name.as_deref().unwrap_or(""));
-    let response =
-        tracing::Instrument::instrument(state.schema.execute(request.data(ctx)), span).await;
+    let statements = StatementCounter::default();
+    // One loader per request: its cache must never serve one caller's rows to another.
+    let loader = loaders::new_loader(state.db.clone(), &ctx, statements.clone());
+    let operation = request.operation_name.clone().unwrap_or_default();
+    let span = tracing::info_span!("graphql", %request_id, operation = %operation);
+    let response = tracing::Instrument::instrument(
+        statements.scope(state.schema.execute(request.data(ctx).data(loader))),
+        span,
+    )
+    .await;
+    tracing::info!(
+        target: "graphql",
+        %request_id,
+        operation = %operation,
+        sql_statements = statements.get(),
+        errors = response.errors.len(),
+        "graphql request"
+    );
 
     // A request error: nothing was executed, so there is no `data` at all.
     let is_request_error = response.data == Value::Null
