@@ -28,7 +28,8 @@ pub fn same_platform_account(a: &social_account::Model, b: &social_account::Mode
     if a.platform != b.platform || a.id == b.id {
         return false;
     }
-    let id_eq = |x: &Option<String>, y: &str| x.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(y));
+    let id_eq =
+        |x: &Option<String>, y: &str| x.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(y));
     a.handle_lower == b.handle_lower
         || matches!((&a.platform_user_id, &b.platform_user_id), (Some(x), Some(y)) if x == y)
         || id_eq(&a.platform_user_id, &b.handle_lower)
@@ -103,9 +104,9 @@ where
         .partition(|a| a.account.profile_id == Some(source.id));
     let mut dropped: HashSet<Uuid> = HashSet::new();
     for s in &source_accounts {
-        let duplicate = target_accounts
-            .iter()
-            .find(|t| !dropped.contains(&t.account.id) && same_platform_account(&t.account, &s.account));
+        let duplicate = target_accounts.iter().find(|t| {
+            !dropped.contains(&t.account.id) && same_platform_account(&t.account, &s.account)
+        });
         let Some(t) = duplicate else {
             continue;
         };
@@ -211,7 +212,10 @@ async fn move_memberships(
         .await?;
     let existing: HashSet<(Uuid, Uuid)> = rows.iter().map(|r| (r.group_id, r.member_id)).collect();
     let swap = |id: Uuid| if id == source { target } else { id };
-    for row in rows.iter().filter(|r| r.group_id == source || r.member_id == source) {
+    for row in rows
+        .iter()
+        .filter(|r| r.group_id == source || r.member_id == source)
+    {
         let moved = (swap(row.group_id), swap(row.member_id));
         if moved.0 != moved.1 && !existing.contains(&moved) {
             creator_profile_member::ActiveModel {

@@ -142,11 +142,9 @@ fn beyond<Col: ColumnTrait>(keyset: &Keyset<Col>, cursor: &Cursor, forward: bool
     } else {
         (keyset.key.lt(key.clone()), keyset.id.lt(id))
     };
-    Condition::any().add(k).add(
-        Condition::all()
-            .add(keyset.key.eq(key))
-            .add(i),
-    )
+    Condition::any()
+        .add(k)
+        .add(Condition::all().add(keyset.key.eq(key)).add(i))
 }
 
 /// Fetches one page of `select` in the keyset order. Items come back in that order whichever

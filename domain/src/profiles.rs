@@ -3,9 +3,9 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType,
-    Linked, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef,
-    RelationTrait, Select, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, Linked,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef, RelationTrait,
+    Select, Set, TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -146,7 +146,11 @@ fn like_pattern(text: &str) -> LikeExpr {
     LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
-fn filtered(org: OrgId, filter: &ProfileFilter, clock: StatusClock) -> Select<creator_profile::Entity> {
+fn filtered(
+    org: OrgId,
+    filter: &ProfileFilter,
+    clock: StatusClock,
+) -> Select<creator_profile::Entity> {
     let mut select = in_org(org);
     if let Some(kind) = filter.kind {
         select = select.filter(creator_profile::Column::Kind.eq(kind));
@@ -407,14 +411,20 @@ pub async fn add_member(
         return Err(DomainError::invalid(
             "NOT_A_GROUP",
             Some("groupId"),
-            format!("“{}” is an individual profile; only group profiles have members", group.name),
+            format!(
+                "“{}” is an individual profile; only group profiles have members",
+                group.name
+            ),
         ));
     }
     if member.kind != ProfileKind::Individual {
         return Err(DomainError::invalid(
             "MEMBER_NOT_INDIVIDUAL",
             Some("memberId"),
-            format!("“{}” is a group; only individual profiles can be members", member.name),
+            format!(
+                "“{}” is a group; only individual profiles can be members",
+                member.name
+            ),
         ));
     }
     let exists = creator_profile_member::Entity::find_by_id((group_id, member_id))
@@ -459,4 +469,3 @@ pub async fn remove_member(
     }
     Ok((group, member))
 }
-

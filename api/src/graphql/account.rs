@@ -3,7 +3,7 @@
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use domain::accounts::data::{self, MediaFilter};
 use domain::accounts::service::{self, AccountWithLink, AddAccountError};
 
@@ -11,7 +11,7 @@ use super::error::to_graphql;
 use super::ids::{self, NodeType};
 use super::link::Link;
 use super::loaders::{AudienceOf, LatestMetricsOf, MetricsOf, ProfileById, StoriesOf};
-use super::metrics::{Audience, LinkEvent, Media, MediaKind, MetricSnapshot};
+use super::metrics::{Audience, Date, LinkEvent, Media, MediaKind, MetricSnapshot};
 use super::profile::CreatorProfile;
 use super::user_error::{user_error, UserError};
 use super::{bad_input, keyset_request, ApiContext};
@@ -85,6 +85,7 @@ impl SocialAccount {
             .loader()
             .load_one(ProfileById(profile))
             .await?
+            .flatten()
             .map(CreatorProfile))
     }
     /// The account's authorization and its status now.
@@ -99,15 +100,17 @@ impl SocialAccount {
             .loader()
             .load_one(LatestMetricsOf(self.0.account.id))
             .await?
+            .flatten()
             .map(MetricSnapshot))
     }
     /// Daily metrics from `from` to `to` (both inclusive, at most 400 days), oldest first.
     async fn metrics(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The first day (UTC).")] from: NaiveDate,
-        #[graphql(desc = "The last day (UTC), inclusive.")] to: NaiveDate,
+        #[graphql(desc = "The first day (UTC).")] from: Date,
+        #[graphql(desc = "The last day (UTC), inclusive.")] to: Date,
     ) -> Result<Vec<MetricSnapshot>> {
+        let (from, to) = (from.0, to.0);
         if to < from || (to - from).num_days() >= MAX_METRIC_DAYS {
             return Err(bad_input(
                 "to",
@@ -189,6 +192,7 @@ impl SocialAccount {
             .loader()
             .load_one(AudienceOf(self.0.account.id))
             .await?
+            .flatten()
             .map(Audience))
     }
     /// The link's history, newest first (Relay cursor connection).

@@ -53,11 +53,7 @@ pub struct Link {
 
 impl Link {
     /// The link as a reader sees it at `now` with the EXPIRING_SOON `window`.
-    pub fn new(
-        stored: Option<link::Model>,
-        now: DateTime<Utc>,
-        window: chrono::Duration,
-    ) -> Self {
+    pub fn new(stored: Option<link::Model>, now: DateTime<Utc>, window: chrono::Duration) -> Self {
         let state = domain::accounts::service::link_state(stored.as_ref());
         let derived = status::derive(&state, now, window);
         Link { stored, derived }

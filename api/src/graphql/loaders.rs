@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use chrono::NaiveDate;
 use domain::accounts::{data, service::AccountWithLink};
 use domain::entities::{audience, creator_profile, media, media_metric, metric_snapshot};
@@ -19,7 +19,7 @@ use super::RequestContext;
 use crate::sql_stats::StatementCounter;
 
 /// The request's loader; one instance serves every key type below.
-pub type AppLoader = DataLoader<Batch>;
+pub type AppLoader = DataLoader<Batch, HashMapCache>;
 
 /// What the batch functions need: the pool and the request's organization.
 pub struct Batch {
@@ -35,13 +35,14 @@ pub fn new_loader(
     ctx: &RequestContext,
     statements: StatementCounter,
 ) -> AppLoader {
-    DataLoader::new(
+    DataLoader::with_cache(
         Batch {
             db,
             org: ctx.org,
             request_id: ctx.request_id,
         },
         move |fut| tokio::spawn(statements.scope(fut)),
+        HashMapCache::default(),
     )
 }
 
@@ -85,9 +86,41 @@ impl Batch {
         to_graphql(e, self.request_id)
     }
 
-    fn done<K, V>(&self, r: DomainResult<HashMap<K, V>>) -> async_graphql::Result<HashMap<K, V>> {
-        r.map_err(|e| self.fail(e))
+    fn done_one<K: Hash + Eq + Copy, V>(
+        &self,
+        keys: &[K],
+        r: DomainResult<HashMap<K, V>>,
+    ) -> async_graphql::Result<HashMap<K, Option<V>>> {
+        r.map(|found| complete_one(keys, found))
+            .map_err(|e| self.fail(e))
     }
+
+    fn done_many<K: Hash + Eq + Copy, V>(
+        &self,
+        keys: &[K],
+        r: DomainResult<HashMap<K, Vec<V>>>,
+    ) -> async_graphql::Result<HashMap<K, Vec<V>>> {
+        r.map(|found| complete(keys, found))
+            .map_err(|e| self.fail(e))
+    }
+}
+
+/// Answers every key, so misses are cached too (a profile without accounts, an account without
+/// metrics) and never cause another batch.
+fn complete<K: Hash + Eq + Copy, V: Default>(
+    keys: &[K],
+    mut found: HashMap<K, V>,
+) -> HashMap<K, V> {
+    for k in keys {
+        found.entry(*k).or_default();
+    }
+    found
+}
+
+/// As [`complete`] for to-one edges: a value per key, `None` when absent.
+fn complete_one<K: Hash + Eq + Copy, V>(keys: &[K], found: HashMap<K, V>) -> HashMap<K, Option<V>> {
+    let mut found = found;
+    keys.iter().map(|k| (*k, found.remove(k))).collect()
 }
 
 fn group<K: Hash + Eq, V>(pairs: impl IntoIterator<Item = (K, V)>) -> HashMap<K, Vec<V>> {
@@ -103,27 +136,39 @@ fn ids<K: Copy>(keys: &[K], f: impl Fn(K) -> Uuid) -> Vec<Uuid> {
 }
 
 impl Loader<ProfileById> for Batch {
-    type Value = creator_profile::Model;
+    type Value = Option<creator_profile::Model>;
     type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[ProfileById]) -> Result<HashMap<ProfileById, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[ProfileById],
+    ) -> Result<HashMap<ProfileById, Self::Value>, Self::Error> {
         let rows = domain::profiles::get_many(&self.db, self.org, &ids(keys, |k| k.0)).await;
-        self.done(rows.map(|rows| rows.into_iter().map(|p| (ProfileById(p.id), p)).collect()))
+        self.done_one(
+            keys,
+            rows.map(|rows| rows.into_iter().map(|p| (ProfileById(p.id), p)).collect()),
+        )
     }
 }
 
 impl Loader<AccountById> for Batch {
-    type Value = AccountWithLink;
+    type Value = Option<AccountWithLink>;
     type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[AccountById]) -> Result<HashMap<AccountById, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[AccountById],
+    ) -> Result<HashMap<AccountById, Self::Value>, Self::Error> {
         let rows =
             domain::accounts::service::get_many(&self.db, self.org, &ids(keys, |k| k.0)).await;
-        self.done(rows.map(|rows| {
-            rows.into_iter()
-                .map(|a| (AccountById(a.account.id), a))
-                .collect()
-        }))
+        self.done_one(
+            keys,
+            rows.map(|rows| {
+                rows.into_iter()
+                    .map(|a| (AccountById(a.account.id), a))
+                    .collect()
+            }),
+        )
     }
 }
 
@@ -137,18 +182,21 @@ impl Loader<AccountsOfProfile> for Batch {
     ) -> Result<HashMap<AccountsOfProfile, Self::Value>, Self::Error> {
         let rows =
             domain::accounts::service::for_profiles(&self.db, self.org, &ids(keys, |k| k.0)).await;
-        self.done(rows.map(|rows| {
-            group(rows.into_iter().filter_map(|a| {
-                a.account
-                    .profile_id
-                    .map(|profile| (AccountsOfProfile(profile), a))
-            }))
-        }))
+        self.done_many(
+            keys,
+            rows.map(|rows| {
+                group(rows.into_iter().filter_map(|a| {
+                    a.account
+                        .profile_id
+                        .map(|profile| (AccountsOfProfile(profile), a))
+                }))
+            }),
+        )
     }
 }
 
 impl Loader<LatestMetricsOf> for Batch {
-    type Value = metric_snapshot::Model;
+    type Value = Option<metric_snapshot::Model>;
     type Error = async_graphql::Error;
 
     async fn load(
@@ -156,11 +204,14 @@ impl Loader<LatestMetricsOf> for Batch {
         keys: &[LatestMetricsOf],
     ) -> Result<HashMap<LatestMetricsOf, Self::Value>, Self::Error> {
         let rows = data::latest_metrics(&self.db, self.org, &ids(keys, |k| k.0)).await;
-        self.done(rows.map(|rows| {
-            rows.into_iter()
-                .map(|m| (LatestMetricsOf(m.account_id), m))
-                .collect()
-        }))
+        self.done_one(
+            keys,
+            rows.map(|rows| {
+                rows.into_iter()
+                    .map(|m| (LatestMetricsOf(m.account_id), m))
+                    .collect()
+            }),
+        )
     }
 }
 
@@ -168,7 +219,10 @@ impl Loader<MetricsOf> for Batch {
     type Value = Vec<metric_snapshot::Model>;
     type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[MetricsOf]) -> Result<HashMap<MetricsOf, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[MetricsOf],
+    ) -> Result<HashMap<MetricsOf, Self::Value>, Self::Error> {
         // One statement per distinct date range; a page of accounts usually asks for one.
         let ranges = group(keys.iter().map(|k| ((k.from, k.to), k.account)));
         let mut out = HashMap::new();
@@ -180,7 +234,7 @@ impl Loader<MetricsOf> for Batch {
                 out.insert(MetricsOf { account, from, to }, snapshots);
             }
         }
-        Ok(out)
+        Ok(complete(keys, out))
     }
 }
 
@@ -188,24 +242,40 @@ impl Loader<StoriesOf> for Batch {
     type Value = Vec<media::Model>;
     type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[StoriesOf]) -> Result<HashMap<StoriesOf, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[StoriesOf],
+    ) -> Result<HashMap<StoriesOf, Self::Value>, Self::Error> {
         let rows = data::stories(&self.db, self.org, &ids(keys, |k| k.0)).await;
-        self.done(rows.map(|rows| group(rows.into_iter().map(|m| (StoriesOf(m.account_id), m)))))
+        self.done_many(
+            keys,
+            rows.map(|rows| group(rows.into_iter().map(|m| (StoriesOf(m.account_id), m)))),
+        )
     }
 }
 
 impl Loader<AudienceOf> for Batch {
-    type Value = audience::Model;
+    type Value = Option<audience::Model>;
     type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[AudienceOf]) -> Result<HashMap<AudienceOf, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[AudienceOf],
+    ) -> Result<HashMap<AudienceOf, Self::Value>, Self::Error> {
         let rows = data::audiences(&self.db, self.org, &ids(keys, |k| k.0)).await;
-        self.done(rows.map(|rows| rows.into_iter().map(|a| (AudienceOf(a.account_id), a)).collect()))
+        self.done_one(
+            keys,
+            rows.map(|rows| {
+                rows.into_iter()
+                    .map(|a| (AudienceOf(a.account_id), a))
+                    .collect()
+            }),
+        )
     }
 }
 
 impl Loader<LatestMediaMetricsOf> for Batch {
-    type Value = media_metric::Model;
+    type Value = Option<media_metric::Model>;
     type Error = async_graphql::Error;
 
     async fn load(
@@ -213,11 +283,14 @@ impl Loader<LatestMediaMetricsOf> for Batch {
         keys: &[LatestMediaMetricsOf],
     ) -> Result<HashMap<LatestMediaMetricsOf, Self::Value>, Self::Error> {
         let rows = data::latest_media_metrics(&self.db, self.org, &ids(keys, |k| k.0)).await;
-        self.done(rows.map(|rows| {
-            rows.into_iter()
-                .map(|m| (LatestMediaMetricsOf(m.media_id), m))
-                .collect()
-        }))
+        self.done_one(
+            keys,
+            rows.map(|rows| {
+                rows.into_iter()
+                    .map(|m| (LatestMediaMetricsOf(m.media_id), m))
+                    .collect()
+            }),
+        )
     }
 }
 
@@ -225,9 +298,15 @@ impl Loader<MembersOf> for Batch {
     type Value = Vec<creator_profile::Model>;
     type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[MembersOf]) -> Result<HashMap<MembersOf, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[MembersOf],
+    ) -> Result<HashMap<MembersOf, Self::Value>, Self::Error> {
         let rows = domain::profiles::members_of(&self.db, self.org, &ids(keys, |k| k.0)).await;
-        self.done(rows.map(|rows| group(rows.into_iter().map(|(g, p)| (MembersOf(g), p)))))
+        self.done_many(
+            keys,
+            rows.map(|rows| group(rows.into_iter().map(|(g, p)| (MembersOf(g), p)))),
+        )
     }
 }
 
@@ -237,6 +316,9 @@ impl Loader<GroupsOf> for Batch {
 
     async fn load(&self, keys: &[GroupsOf]) -> Result<HashMap<GroupsOf, Self::Value>, Self::Error> {
         let rows = domain::profiles::groups_of(&self.db, self.org, &ids(keys, |k| k.0)).await;
-        self.done(rows.map(|rows| group(rows.into_iter().map(|(m, p)| (GroupsOf(m), p)))))
+        self.done_many(
+            keys,
+            rows.map(|rows| group(rows.into_iter().map(|(m, p)| (GroupsOf(m), p)))),
+        )
     }
 }

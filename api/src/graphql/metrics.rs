@@ -10,6 +10,16 @@ use super::link::LinkStatus;
 use super::loaders::LatestMediaMetricsOf;
 use super::ApiContext;
 
+/// A calendar day in UTC, ISO 8601 (`YYYY-MM-DD`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Date(pub NaiveDate);
+
+async_graphql::scalar!(
+    Date,
+    "Date",
+    "A calendar day in UTC, ISO 8601 (`YYYY-MM-DD`)."
+);
+
 /// What kind of content a media item is.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "domain::MediaKind")]
@@ -30,8 +40,8 @@ pub struct MetricSnapshot(pub metric_snapshot::Model);
 #[Object]
 impl MetricSnapshot {
     /// The platform's reporting day (UTC).
-    async fn day(&self) -> NaiveDate {
-        self.0.day
+    async fn day(&self) -> Date {
+        Date(self.0.day)
     }
     /// Followers or subscribers at the end of the day.
     async fn followers(&self) -> Option<i64> {
@@ -174,6 +184,7 @@ impl Media {
             .loader()
             .load_one(LatestMediaMetricsOf(self.0.id))
             .await?
+            .flatten()
             .map(MediaMetrics))
     }
 }

@@ -158,8 +158,8 @@ pub fn build_schema(
         config: config.clone(),
         expiring_window: Duration::days(i64::from(links.expiring_window_days)),
     }))
-        .limit_depth(config.max_depth)
-        .limit_complexity(config.max_complexity);
+    .limit_depth(config.max_depth)
+    .limit_complexity(config.max_complexity);
     if !config.introspection {
         builder = builder.disable_introspection();
     }
@@ -251,17 +251,20 @@ pub fn keyset_request(
     before: Option<String>,
 ) -> async_graphql::Result<KeysetRequest> {
     let (first, last) = page_sizes(ctx, first, last)?;
-    let cursor = |field: &'static str, v: Option<String>| -> async_graphql::Result<Option<Cursor>> {
-        match v {
-            None => Ok(None),
-            Some(c) => ids::decode_keyset_cursor(order, &c).map(Some).ok_or_else(|| {
-                bad_input(
-                    field,
-                    format!("`{field}` is not a cursor of this connection in this order"),
-                )
-            }),
-        }
-    };
+    let cursor =
+        |field: &'static str, v: Option<String>| -> async_graphql::Result<Option<Cursor>> {
+            match v {
+                None => Ok(None),
+                Some(c) => ids::decode_keyset_cursor(order, &c)
+                    .map(Some)
+                    .ok_or_else(|| {
+                        bad_input(
+                            field,
+                            format!("`{field}` is not a cursor of this connection in this order"),
+                        )
+                    }),
+            }
+        };
     Ok(KeysetRequest {
         first,
         after: cursor("after", after)?,

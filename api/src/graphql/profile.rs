@@ -12,7 +12,7 @@ use super::account::{Platform, SocialAccount};
 use super::error::to_graphql;
 use super::ids::{self, NodeType};
 use super::link::LinkStatus;
-use super::loaders::{AccountsOfProfile, GroupsOf, MembersOf};
+use super::loaders::{AccountsOfProfile, GroupsOf, LatestMetricsOf, MembersOf};
 use super::{keyset_request, ApiContext};
 
 /// Whether a profile is one creator or a group of creators.
@@ -132,7 +132,12 @@ impl CreatorProfile {
             .accounts_with_status(ctx)
             .await?
             .iter()
-            .filter(|(_, s)| matches!(s, domain::LinkStatus::Linked | domain::LinkStatus::ExpiringSoon))
+            .filter(|(_, s)| {
+                matches!(
+                    s,
+                    domain::LinkStatus::Linked | domain::LinkStatus::ExpiringSoon
+                )
+            })
             .filter_map(|(a, _)| a.account.followers)
             .sum())
     }
@@ -251,6 +256,32 @@ impl CreatorProfileOrder {
     }
 }
 
+/// Loads the edges a page's query selects for all its profiles at once, so the number of
+/// statements does not depend on how the resolvers' batches happen to interleave.
+async fn prime(ctx: &Context<'_>, profiles: &[creator_profile::Model]) -> Result<()> {
+    let node = ctx.look_ahead().field("edges").field("node");
+    let accounts = node.field("accounts");
+    let wants_accounts = accounts.exists()
+        || node.field("totalFollowers").exists()
+        || node.field("linkStatusCounts").exists();
+    if !wants_accounts || profiles.is_empty() {
+        return Ok(());
+    }
+    let api = ctx.api();
+    let loader = api.loader();
+    let loaded = loader
+        .load_many(profiles.iter().map(|p| AccountsOfProfile(p.id)))
+        .await?;
+    if accounts.field("latestMetrics").exists() {
+        let ids = loaded
+            .values()
+            .flatten()
+            .map(|a| LatestMetricsOf(a.account.id));
+        loader.load_many(ids).await?;
+    }
+    Ok(())
+}
+
 /// Extra fields of the profiles connection.
 pub struct ProfileConnectionFields {
     filter: ProfileFilter,
@@ -322,6 +353,7 @@ impl ProfileQuery {
         )
         .await
         .map_err(|e| to_graphql(e, api.request_id()))?;
+        prime(ctx, &page.items).await?;
         let mut connection = Connection::with_additional_fields(
             page.has_previous_page,
             page.has_next_page,

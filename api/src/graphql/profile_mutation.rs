@@ -136,16 +136,18 @@ impl ProfileMutation {
             email: input.email,
             notes: input.notes,
         };
-        Ok(match domain::profiles::create(api.db(), api.org(), new).await {
-            Ok(p) => CreatorProfilePayload {
-                creator_profile: Some(CreatorProfile(p)),
-                user_errors: Vec::new(),
+        Ok(
+            match domain::profiles::create(api.db(), api.org(), new).await {
+                Ok(p) => CreatorProfilePayload {
+                    creator_profile: Some(CreatorProfile(p)),
+                    user_errors: Vec::new(),
+                },
+                Err(e) => CreatorProfilePayload {
+                    creator_profile: None,
+                    user_errors: vec![user_error(e, "id", api.request_id())?],
+                },
             },
-            Err(e) => CreatorProfilePayload {
-                creator_profile: None,
-                user_errors: vec![user_error(e, "id", api.request_id())?],
-            },
-        })
+        )
     }
 
     /// Changes a profile's name, email or notes.

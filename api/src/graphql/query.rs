@@ -34,11 +34,13 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
             .loader()
             .load_one(ProfileById(uuid))
             .await?
+            .flatten()
             .map(|p| Node::CreatorProfile(CreatorProfile(p))),
         NodeType::SocialAccount => api
             .loader()
             .load_one(AccountById(uuid))
             .await?
+            .flatten()
             .map(|a| Node::SocialAccount(SocialAccount(a))),
         NodeType::Media => domain::accounts::data::media_by_id(api.db(), api.org(), uuid)
             .await
@@ -56,7 +58,11 @@ pub struct NodeQuery;
 impl NodeQuery {
     /// Fetches any object by its global id; null when it does not exist or is not visible to the
     /// caller.
-    async fn node(&self, ctx: &Context<'_>, #[graphql(desc = "A global id.")] id: ID) -> Result<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global id.")] id: ID,
+    ) -> Result<Option<Node>> {
         resolve(ctx, &id).await
     }
 

@@ -33,7 +33,12 @@ impl Viewer {
         let api = ctx.api();
         organization_of(ctx, api.org().uuid())
             .await?
-            .ok_or_else(|| internal(&"the caller's organization does not exist", api.request_id()))
+            .ok_or_else(|| {
+                internal(
+                    &"the caller's organization does not exist",
+                    api.request_id(),
+                )
+            })
     }
     /// Who the audit trail records for changes made by this request (`anonymous` until callers
     /// authenticate).

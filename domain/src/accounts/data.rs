@@ -34,7 +34,10 @@ pub async fn latest_metrics(
     Ok(metric_snapshot::Entity::find()
         .filter(metric_snapshot::Column::OrganizationId.eq(org.uuid()))
         .filter(metric_snapshot::Column::AccountId.is_in(account_ids.iter().copied()))
-        .filter(Expr::col((metric_snapshot::Entity, metric_snapshot::Column::Day)).in_subquery(newest_day))
+        .filter(
+            Expr::col((metric_snapshot::Entity, metric_snapshot::Column::Day))
+                .in_subquery(newest_day),
+        )
         .all(db)
         .await?)
 }

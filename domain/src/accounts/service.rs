@@ -269,8 +269,7 @@ where
                 }
                 _ => Err(DomainError::Conflict {
                     code: ACCOUNT_ALREADY_ASSOCIATED,
-                    message: "this social account was just added by someone else; try again"
-                        .into(),
+                    message: "this social account was just added by someone else; try again".into(),
                 }
                 .into()),
             };

@@ -1,5 +1,8 @@
 //! End-to-end tests: one binary, many modules, each test with its own database.
 
+mod api_accounts;
+mod api_profiles;
+mod api_support;
 mod cli;
 mod foundation;
 mod harness;
