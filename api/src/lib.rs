@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod graphql;
 pub mod http;
+pub mod live;
 pub mod seed;
 pub mod sql_stats;
 pub mod telemetry;

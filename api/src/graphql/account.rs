@@ -8,10 +8,11 @@ use domain::accounts::data::{self, MediaFilter};
 use domain::accounts::service::{self, AccountWithLink, AddAccountError};
 
 use super::error::to_graphql;
+use super::events::LinkEvent;
 use super::ids::{self, NodeType};
 use super::link::Link;
 use super::loaders::{AudienceOf, LatestMetricsOf, MetricsOf, ProfileById, StoriesOf};
-use super::metrics::{Audience, Date, LinkEvent, Media, MediaKind, MetricSnapshot};
+use super::metrics::{Audience, Date, Media, MediaKind, MetricSnapshot};
 use super::profile::CreatorProfile;
 use super::user_error::{user_error, UserError};
 use super::{bad_input, keyset_request, ApiContext};
@@ -133,7 +134,7 @@ impl SocialAccount {
             .collect())
     }
     /// Posts, reels, videos and stories, newest first (Relay cursor connection).
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity")]
     #[allow(clippy::too_many_arguments)]
     async fn media(
         &self,
@@ -196,7 +197,7 @@ impl SocialAccount {
             .map(Audience))
     }
     /// The link's history, newest first (Relay cursor connection).
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity")]
     async fn events(
         &self,
         ctx: &Context<'_>,

@@ -13,6 +13,8 @@ pub enum NodeType {
     SocialAccount,
     Media,
     Organization,
+    WebhookEndpoint,
+    WebhookDelivery,
 }
 
 impl NodeType {
@@ -22,6 +24,8 @@ impl NodeType {
             NodeType::SocialAccount => "SocialAccount",
             NodeType::Media => "Media",
             NodeType::Organization => "Organization",
+            NodeType::WebhookEndpoint => "WebhookEndpoint",
+            NodeType::WebhookDelivery => "WebhookDelivery",
         }
     }
 
@@ -31,6 +35,8 @@ impl NodeType {
             "SocialAccount" => Some(NodeType::SocialAccount),
             "Media" => Some(NodeType::Media),
             "Organization" => Some(NodeType::Organization),
+            "WebhookEndpoint" => Some(NodeType::WebhookEndpoint),
+            "WebhookDelivery" => Some(NodeType::WebhookDelivery),
             _ => None,
         }
     }

@@ -3,10 +3,9 @@
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::entities::{audience, link_event, media, media_metric, metric_snapshot};
+use domain::entities::{audience, media, media_metric, metric_snapshot};
 
 use super::ids::{self, NodeType};
-use super::link::LinkStatus;
 use super::loaders::LatestMediaMetricsOf;
 use super::ApiContext;
 
@@ -240,36 +239,5 @@ impl Audience {
     /// When the breakdown was pulled.
     async fn fetched_at(&self) -> DateTime<Utc> {
         self.0.fetched_at
-    }
-}
-
-/// One entry of a link's history: a status change, an expiry warning or a freshness problem.
-pub struct LinkEvent(pub link_event::Model);
-
-#[Object]
-impl LinkEvent {
-    /// What happened: `STATUS_CHANGED`, `EXPIRING_SOON_WARNING` or `FRESHNESS`.
-    async fn kind(&self) -> &str {
-        &self.0.kind
-    }
-    /// The status before, for status changes.
-    async fn from_status(&self) -> Option<LinkStatus> {
-        self.0.from_status.map(Into::into)
-    }
-    /// The status after, for status changes.
-    async fn to_status(&self) -> Option<LinkStatus> {
-        self.0.to_status.map(Into::into)
-    }
-    /// Why, e.g. `REMOVED` or `PASSWORD_CHANGED`.
-    async fn reason(&self) -> Option<&str> {
-        self.0.reason.as_deref()
-    }
-    /// Who caused it: `user:…`, `key:…`, `system:…`, `platform:…` or `anonymous`.
-    async fn actor(&self) -> &str {
-        &self.0.actor
-    }
-    /// When it happened.
-    async fn occurred_at(&self) -> DateTime<Utc> {
-        self.0.occurred_at
     }
 }

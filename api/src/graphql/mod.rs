@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod link;
 pub mod loaders;
@@ -12,18 +13,22 @@ pub mod profile_mutation;
 pub mod query;
 pub mod user_error;
 pub mod viewer;
+pub mod webhook;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, ErrorExtensions, MergedObject, Schema};
+use async_graphql::{Context, ErrorExtensions, MergedObject, MergedSubscription, Schema};
 use chrono::{DateTime, Duration, Utc};
 use domain::pagination::{Cursor, KeysetRequest, PageRequest};
 use domain::profiles::StatusClock;
+use domain::vault::Keyring;
+use domain::webhooks::TargetPolicy;
 use domain::{Actor, OrgId};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::config::{GraphqlConfig, LinksConfig};
+use crate::live::Bus;
 use error::codes;
 
 /// Every query field, one part per concept; a new concept adds its `…Query` here.
@@ -34,15 +39,25 @@ pub struct QueryRoot(
     viewer::ViewerQuery,
     profile::ProfileQuery,
     account::AccountQuery,
+    webhook::WebhookQuery,
 );
 
 /// Every mutation, one part per concept; a new concept adds its `…Mutation` here.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(profile_mutation::ProfileMutation, account::AccountMutation);
+pub struct MutationRoot(
+    profile_mutation::ProfileMutation,
+    account::AccountMutation,
+    webhook::WebhookMutation,
+);
+
+/// Every subscription (served over a websocket at `/graphql`), one part per concept.
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct SubscriptionRoot(events::EventSubscription);
 
 /// The executable schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Per-request facts: who is asking and how to refer to this request in logs.
 #[derive(Clone, Debug)]
@@ -63,6 +78,17 @@ pub struct Shared {
     pub config: GraphqlConfig,
     /// How long before expiry a link shows EXPIRING_SOON (`links.expiring_window_days`).
     pub expiring_window: Duration,
+    /// Live events and webhooks; absent only in schemas built for printing.
+    pub live: Option<Live>,
+}
+
+/// What subscriptions and webhook management use.
+pub struct Live {
+    pub bus: Bus,
+    /// Seals webhook signing secrets.
+    pub keyring: Arc<Keyring>,
+    /// The SSRF rules for webhook URLs.
+    pub webhook_targets: TargetPolicy,
 }
 
 /// A resolver's view of the context: the shared data and the request's facts together.
@@ -83,6 +109,10 @@ impl Api<'_> {
 
     pub fn request_id(&self) -> Uuid {
         self.request.request_id
+    }
+
+    pub fn live(&self) -> Option<&Live> {
+        self.shared.live.as_ref()
     }
 
     pub fn default_page_size(&self) -> u64 {
@@ -147,16 +177,18 @@ pub fn build_schema(
     db: DatabaseConnection,
     config: &GraphqlConfig,
     links: &LinksConfig,
+    live: Option<Live>,
 ) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .data(Arc::new(Shared {
         db,
         config: config.clone(),
         expiring_window: Duration::days(i64::from(links.expiring_window_days)),
+        live,
     }))
     .limit_depth(config.max_depth)
     .limit_complexity(config.max_complexity);
@@ -171,7 +203,7 @@ pub fn sdl() -> String {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .finish()
     .sdl()

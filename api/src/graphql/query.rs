@@ -9,6 +9,7 @@ use super::loaders::{AccountById, ProfileById};
 use super::metrics::Media;
 use super::profile::CreatorProfile;
 use super::viewer::{organization_of, Organization};
+use super::webhook::WebhookEndpoint;
 use super::ApiContext;
 
 /// The most ids `nodes(ids:)` takes at once.
@@ -22,6 +23,7 @@ pub enum Node {
     SocialAccount(SocialAccount),
     Media(Media),
     Organization(Organization),
+    WebhookEndpoint(WebhookEndpoint),
 }
 
 async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
@@ -47,6 +49,15 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
             .map_err(|e| to_graphql(e, api.request_id()))?
             .map(|m| Node::Media(Media(m))),
         NodeType::Organization => organization_of(ctx, uuid).await?.map(Node::Organization),
+        NodeType::WebhookEndpoint => {
+            match domain::webhooks::get_endpoint(api.db(), api.org(), uuid).await {
+                Ok(e) => Some(Node::WebhookEndpoint(WebhookEndpoint(e))),
+                Err(domain::DomainError::NotFound { .. }) => None,
+                Err(e) => return Err(to_graphql(e, api.request_id())),
+            }
+        }
+        // Not fetchable by id (yet): answered like an id that names nothing.
+        NodeType::WebhookDelivery => None,
     })
 }
 

@@ -204,7 +204,7 @@ async fn removing_an_account_invalidates_its_link_erases_tokens_and_keeps_histor
         .graphql_ok(
             "mutation($id: ID!) { removeSocialAccount(input: { socialAccountId: $id }) {
                 socialAccount { id profile { id } link { status invalidReason }
-                  events(first: 5) { edges { node { kind fromStatus toStatus reason actor } } } }
+                  events(first: 5) { edges { node { kind from to reason actor } } } }
                 creatorProfile { id accounts { id } }
                 userErrors { code } } }",
             json!({ "id": account }),
@@ -219,7 +219,7 @@ async fn removing_an_account_invalidates_its_link_erases_tokens_and_keeps_histor
     );
     assert_eq!(
         payload["socialAccount"]["events"]["edges"][0]["node"],
-        json!({ "kind": "STATUS_CHANGED", "fromStatus": "LINKED", "toStatus": "INVALID", "reason": "REMOVED", "actor": "anonymous" })
+        json!({ "kind": "STATUS_CHANGED", "from": "LINKED", "to": "INVALID", "reason": "REMOVED", "actor": "anonymous" })
     );
     assert_eq!(payload["creatorProfile"]["accounts"], json!([]));
 

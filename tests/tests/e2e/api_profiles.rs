@@ -335,7 +335,7 @@ async fn merging_moves_accounts_memberships_and_history_and_collapses_duplicates
             "mutation($s: ID!, $t: ID!) { mergeCreatorProfiles(input: { sourceId: $s, targetId: $t }) {
                 deletedCreatorProfileId
                 creatorProfile { id groups { name } totalFollowers
-                  accounts { id platform handle platformUserId link { status } events(first: 10) { edges { node { toStatus } } } } }
+                  accounts { id platform handle platformUserId link { status } events(first: 10) { edges { node { to } } } } }
                 userErrors { code } } }",
             json!({ "s": old, "t": new }),
         )

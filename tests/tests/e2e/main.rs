@@ -4,9 +4,11 @@ mod api_accounts;
 mod api_profiles;
 mod api_support;
 mod cli;
+mod events;
 mod foundation;
 mod harness;
 mod schema;
+mod webhooks;
 
 use std::path::PathBuf;
 
