@@ -40,6 +40,16 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
     Schema,
+    /// Fill the database with realistic demo data: profiles and groups, accounts on every
+    /// platform in every link status, 90 days of metrics, media, stories and audiences.
+    Seed {
+        /// How many creator profiles to create.
+        #[arg(long, default_value_t = 50)]
+        profiles: usize,
+        /// Makes the generated data repeatable.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -63,6 +73,8 @@ pub enum CliError {
     Database(#[from] sea_orm::DbErr),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("cannot seed: {0}")]
+    Seed(String),
 }
 
 impl CliError {
@@ -113,6 +125,23 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
             }
         }
         Command::Schema => print!("{}", crate::graphql::sdl()),
+        Command::Seed { profiles, seed } => {
+            let db = open_database(&config).await?;
+            Migrator::up(&db, None).await?;
+            let org = domain::organizations::ensure_named(&db, &config.tenant.default_organization)
+                .await
+                .map_err(|e| CliError::Seed(e.to_string()))?;
+            let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let done = crate::seed::seed(&db, org, profiles, seed, progress).await?;
+            println!(
+                "seeded {} profiles, {} accounts, {} daily metric snapshots and {} media items in “{}”",
+                done.profiles,
+                done.accounts,
+                done.metric_snapshots,
+                done.media,
+                config.tenant.default_organization
+            );
+        }
     }
     Ok(())
 }

@@ -134,7 +134,9 @@ impl SocialAccount {
             .collect())
     }
     /// Posts, reels, videos and stories, newest first (Relay cursor connection).
-    #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity")]
+    #[graphql(
+        complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity"
+    )]
     #[allow(clippy::too_many_arguments)]
     async fn media(
         &self,
@@ -197,7 +199,9 @@ impl SocialAccount {
             .map(Audience))
     }
     /// The link's history, newest first (Relay cursor connection).
-    #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity")]
+    #[graphql(
+        complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity"
+    )]
     async fn events(
         &self,
         ctx: &Context<'_>,

@@ -319,7 +319,9 @@ impl ProfileQuery {
 
     /// The organization's creator profiles (Relay cursor connection), oldest first unless
     /// `orderBy` says otherwise.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity")]
+    #[graphql(
+        complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity"
+    )]
     #[allow(clippy::too_many_arguments)]
     async fn creator_profiles(
         &self,

@@ -8,6 +8,7 @@ mod events;
 mod foundation;
 mod harness;
 mod schema;
+mod seed;
 mod webhooks;
 
 use std::path::PathBuf;
