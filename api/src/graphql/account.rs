@@ -280,25 +280,8 @@ pub struct AddSocialAccountPayload {
     pub user_errors: Vec<UserError>,
 }
 
-/// Which account to remove.
-#[derive(InputObject)]
-pub struct RemoveSocialAccountInput {
-    /// The account's global id.
-    pub social_account_id: ID,
-}
-
-/// The result of `removeSocialAccount`.
-#[derive(SimpleObject)]
-pub struct RemoveSocialAccountPayload {
-    /// The removed account: detached from its profile, link INVALID with reason REMOVED.
-    pub social_account: Option<SocialAccount>,
-    /// The profile it was removed from.
-    pub creator_profile: Option<CreatorProfile>,
-    /// Why nothing was removed.
-    pub user_errors: Vec<UserError>,
-}
-
-/// Adding and removing accounts.
+/// Adding accounts (removing them is `removeSocialAccount` of the connect flow, which also
+/// revokes the grant upstream).
 #[derive(Default)]
 pub struct AccountMutation;
 
@@ -371,44 +354,6 @@ impl AccountMutation {
                     .user_errors
                     .push(user_error(e, "profileId", api.request_id())?);
             }
-        }
-        Ok(payload)
-    }
-
-    /// Removes an account from its profile: its link becomes INVALID with reason REMOVED (kept in
-    /// its history), its tokens are erased, and it no longer belongs to any profile.
-    async fn remove_social_account(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The account to remove.")] input: RemoveSocialAccountInput,
-    ) -> Result<RemoveSocialAccountPayload> {
-        let api = ctx.api();
-        let mut payload = RemoveSocialAccountPayload {
-            social_account: None,
-            creator_profile: None,
-            user_errors: Vec::new(),
-        };
-        let Some(id) = ids::decode_as(NodeType::SocialAccount, &input.social_account_id) else {
-            payload
-                .user_errors
-                .push(UserError::not_found("socialAccountId", "social account"));
-            return Ok(payload);
-        };
-        let before = service::get(api.db(), api.org(), id).await;
-        let holder = before.as_ref().ok().and_then(|a| a.account.profile_id);
-        match service::remove(api.db(), api.org(), id, api.actor()).await {
-            Ok(account) => {
-                if let Some(holder) = holder {
-                    payload.creator_profile = domain::profiles::get(api.db(), api.org(), holder)
-                        .await
-                        .ok()
-                        .map(CreatorProfile);
-                }
-                payload.social_account = Some(SocialAccount(account));
-            }
-            Err(e) => payload
-                .user_errors
-                .push(user_error(e, "socialAccountId", api.request_id())?),
         }
         Ok(payload)
     }

@@ -2,9 +2,11 @@
 //! exposed as-is, so the schema changes only on purpose.
 
 pub mod account;
+pub mod connect;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod kinds;
 pub mod link;
 pub mod loaders;
 pub mod metrics;
@@ -27,6 +29,7 @@ use domain::{Actor, OrgId};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
+use crate::app::Services;
 use crate::config::{GraphqlConfig, LinksConfig};
 use crate::live::Bus;
 use error::codes;
@@ -48,6 +51,7 @@ pub struct QueryRoot(
 pub struct MutationRoot(
     profile_mutation::ProfileMutation,
     account::AccountMutation,
+    connect::ConnectMutation,
     webhook::WebhookMutation,
 );
 
@@ -78,6 +82,8 @@ pub struct Shared {
     pub config: GraphqlConfig,
     /// How long before expiry a link shows EXPIRING_SOON (`links.expiring_window_days`).
     pub expiring_window: Duration,
+    /// The vault keyring, platform clients and clock.
+    pub services: Arc<Services>,
     /// Live events and webhooks; absent only in schemas built for printing.
     pub live: Option<Live>,
 }
@@ -111,6 +117,11 @@ impl Api<'_> {
         self.request.request_id
     }
 
+    /// The vault keyring, platform clients and clock.
+    pub fn services(&self) -> &Services {
+        &self.shared.services
+    }
+
     pub fn live(&self) -> Option<&Live> {
         self.shared.live.as_ref()
     }
@@ -121,7 +132,7 @@ impl Api<'_> {
 
     /// The instant derived link statuses are computed at.
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        self.shared.services.clock().now()
     }
 
     /// The EXPIRING_SOON window from configuration.
@@ -178,6 +189,7 @@ pub fn build_schema(
     config: &GraphqlConfig,
     links: &LinksConfig,
     live: Option<Live>,
+    services: Arc<Services>,
 ) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
@@ -189,6 +201,7 @@ pub fn build_schema(
         config: config.clone(),
         expiring_window: Duration::days(i64::from(links.expiring_window_days)),
         live,
+        services,
     }))
     .limit_depth(config.max_depth)
     .limit_complexity(config.max_complexity);

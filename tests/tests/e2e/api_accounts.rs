@@ -166,7 +166,7 @@ async fn an_account_held_by_another_profile_is_a_conflict_that_names_it(backend:
     // Once removed from the old profile, the account can be added to the new one.
     let removed = app
         .graphql_ok(
-            "mutation($id: ID!) { removeSocialAccount(input: { socialAccountId: $id }) { userErrors { code } } }",
+            "mutation($id: ID!) { removeSocialAccount(input: { accountId: $id }) { userErrors { code } } }",
             json!({ "id": account }),
         )
         .await;
@@ -200,28 +200,35 @@ async fn removing_an_account_invalidates_its_link_erases_tokens_and_keeps_histor
     )
     .await;
 
-    let data = app
+    let removed = app
         .graphql_ok(
-            "mutation($id: ID!) { removeSocialAccount(input: { socialAccountId: $id }) {
-                socialAccount { id profile { id } link { status invalidReason }
-                  events(first: 5) { edges { node { kind from to reason actor } } } }
-                creatorProfile { id accounts { id } }
-                userErrors { code } } }",
+            "mutation($id: ID!) { removeSocialAccount(input: { accountId: $id }) { accountId status invalidReason userErrors { code } } }",
             json!({ "id": account }),
         )
         .await;
-    let payload = &data["removeSocialAccount"];
-    assert_eq!(payload["userErrors"], json!([]));
-    assert_eq!(payload["socialAccount"]["profile"], Value::Null);
     assert_eq!(
-        payload["socialAccount"]["link"],
+        removed["removeSocialAccount"],
+        json!({ "accountId": account, "status": "INVALID", "invalidReason": "REMOVED", "userErrors": [] })
+    );
+    let data = app
+        .graphql_ok(
+            "query($id: ID!, $p: ID!) {
+                node(id: $id) { ... on SocialAccount { profile { id } link { status invalidReason }
+                  events(first: 5) { edges { node { kind from to reason actor } } } } }
+                creatorProfile(id: $p) { accounts { id } } }",
+            json!({ "id": account, "p": profile }),
+        )
+        .await;
+    assert_eq!(data["node"]["profile"], Value::Null, "detached");
+    assert_eq!(
+        data["node"]["link"],
         json!({ "status": "INVALID", "invalidReason": "REMOVED" })
     );
     assert_eq!(
-        payload["socialAccount"]["events"]["edges"][0]["node"],
+        data["node"]["events"]["edges"][0]["node"],
         json!({ "kind": "STATUS_CHANGED", "from": "LINKED", "to": "INVALID", "reason": "REMOVED", "actor": "anonymous" })
     );
-    assert_eq!(payload["creatorProfile"]["accounts"], json!([]));
+    assert_eq!(data["creatorProfile"]["accounts"], json!([]));
 
     let stored = link::Entity::find()
         .filter(link::Column::AccountId.eq(uuid_of(&account)))
@@ -234,13 +241,13 @@ async fn removing_an_account_invalidates_its_link_erases_tokens_and_keeps_histor
 
     let unknown = app
         .graphql_ok(
-            "mutation { removeSocialAccount(input: { socialAccountId: \"bm9wZQ\" }) { userErrors { code field } } }",
+            "mutation { removeSocialAccount(input: { accountId: \"bm9wZQ\" }) { userErrors { code field } } }",
             json!({}),
         )
         .await;
     assert_eq!(
         unknown["removeSocialAccount"]["userErrors"],
-        json!([{ "code": "NOT_FOUND", "field": "socialAccountId" }])
+        json!([{ "code": "NOT_FOUND", "field": "accountId" }])
     );
 }
 

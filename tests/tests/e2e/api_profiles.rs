@@ -303,7 +303,7 @@ async fn merging_moves_accounts_memberships_and_history_and_collapses_duplicates
     }
     // Some history on the old profile's account.
     app.graphql_ok(
-        "mutation($id: ID!) { removeSocialAccount(input: { socialAccountId: $id }) { userErrors { code } } }",
+        "mutation($id: ID!) { removeSocialAccount(input: { accountId: $id }) { userErrors { code } } }",
         json!({ "id": by_id }),
     )
     .await;

@@ -3,12 +3,15 @@
 mod api_accounts;
 mod api_profiles;
 mod api_support;
+mod canary;
 mod cli;
+mod connect;
 mod events;
 mod foundation;
 mod harness;
 mod schema;
 mod seed;
+mod vault;
 mod webhooks;
 
 use std::path::PathBuf;
