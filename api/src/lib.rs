@@ -10,6 +10,7 @@ pub mod sandbox;
 pub mod seed;
 pub mod sql_stats;
 pub mod telemetry;
+pub mod workers;
 
 pub use app::Application;
 pub use config::Config;

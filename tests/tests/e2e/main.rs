@@ -9,6 +9,8 @@ mod connect;
 mod events;
 mod foundation;
 mod harness;
+mod jobs;
+mod refresh;
 mod schema;
 mod seed;
 mod vault;
