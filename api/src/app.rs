@@ -261,7 +261,8 @@ pub async fn build_authenticator(config: &Config) -> Result<Authenticator, Start
 impl Application {
     /// Connects, migrates (unless told not to), binds the listener and prepares the server.
     pub async fn build(config: Config) -> Result<Application, StartError> {
-        let db = open_database(&config).await?;
+        let mut db = open_database(&config).await?;
+        crate::sql_stats::install(&mut db);
         if config.database.migrate_on_start {
             Migrator::up(&db, None).await.map_err(StartError::Migrate)?;
         }
@@ -318,6 +319,7 @@ impl Application {
         let schema = build_schema(
             db.clone(),
             &config.graphql,
+            &config.links,
             Some(Live {
                 bus: bus.clone(),
                 keyring,

@@ -54,6 +54,20 @@ pub enum Command {
     /// Issue development user tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Fill the database with realistic demo data: profiles and groups, accounts on every
+    /// platform in every link status, 90 days of metrics, media, stories and audiences.
+    Seed {
+        /// How many creator profiles to create.
+        #[arg(long, default_value_t = 50)]
+        profiles: usize,
+        /// The organization to fill (its id); by default one called "Demo organization",
+        /// created on first use.
+        #[arg(long)]
+        org: Option<uuid::Uuid>,
+        /// Makes the generated data repeatable.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
     /// The token vault's keys.
     Vault {
         #[command(subcommand)]
@@ -161,6 +175,9 @@ pub enum MigrateAction {
     Status,
 }
 
+/// The organization `seed` fills when no `--org` is given.
+const DEMO_ORGANIZATION: &str = "Demo organization";
+
 /// A failure of a command; `main` prints it as one line and exits non-zero.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -172,6 +189,8 @@ pub enum CliError {
     Database(#[from] sea_orm::DbErr),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("cannot seed: {0}")]
+    Seed(String),
     #[error("{0}")]
     Retry(#[from] jobs::dead::RetryError),
     #[error("cannot set up metrics: {0}")]
@@ -303,6 +322,36 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
             )
             .map_err(CliError::Usage)?;
             println!("{}", token.expose());
+        }
+        Command::Seed {
+            profiles,
+            org,
+            seed,
+        } => {
+            let db = open_database(&config).await?;
+            Migrator::up(&db, None).await?;
+            let org = match org {
+                Some(id) => {
+                    let org = OrgId::new(id);
+                    domain::organizations::get(&db, org)
+                        .await
+                        .map_err(|_| CliError::Usage(format!("no organization {org}")))?;
+                    org
+                }
+                None => domain::organizations::ensure_named(&db, DEMO_ORGANIZATION)
+                    .await
+                    .map_err(|e| CliError::Seed(e.to_string()))?,
+            };
+            let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let done = crate::seed::seed(&db, org, profiles, seed, progress).await?;
+            println!(
+                "seeded {} profiles, {} accounts, {} daily metric snapshots and {} media items in organization {}",
+                done.profiles,
+                done.accounts,
+                done.metric_snapshots,
+                done.media,
+                org
+            );
         }
         Command::Vault {
             action: VaultAction::Keygen,

@@ -8,6 +8,8 @@ pub mod graphql;
 pub mod http;
 pub mod live;
 pub mod sandbox;
+pub mod seed;
+pub mod sql_stats;
 pub mod telemetry;
 pub mod workers;
 

@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod kinds;
 pub mod link;
+pub mod merge;
 pub mod organizations;
 pub mod outbox;
 pub mod pagination;

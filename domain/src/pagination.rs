@@ -3,7 +3,8 @@
 //! page follows). Offsets are never used, so deep pages cost the same as the first.
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
 use uuid::Uuid;
 
@@ -73,6 +74,124 @@ where
     let size = req.first.unwrap_or(default_size);
     let mut rows = select
         .order_by_asc(id_column)
+        .limit(size + 1)
+        .all(db)
+        .await?;
+    let has_next_page = rows.len() as u64 > size;
+    rows.truncate(size as usize);
+    Ok(Page {
+        items: rows,
+        has_next_page,
+        has_previous_page: req.after.is_some(),
+    })
+}
+
+/// A value a connection is sorted by, as carried in a cursor.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SortValue {
+    Text(String),
+    Time(chrono::DateTime<chrono::Utc>),
+    Int(i64),
+    Uuid(Uuid),
+}
+
+impl From<SortValue> for sea_orm::Value {
+    fn from(v: SortValue) -> Self {
+        match v {
+            SortValue::Text(s) => s.into(),
+            SortValue::Time(t) => t.into(),
+            SortValue::Int(n) => n.into(),
+            SortValue::Uuid(u) => u.into(),
+        }
+    }
+}
+
+/// A position in a keyset-ordered connection: the sort value of a row and its unique
+/// tie-breaker (its id), so rows with equal sort values still page without gaps or repeats.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Cursor {
+    pub key: SortValue,
+    pub id: SortValue,
+}
+
+/// `first/after` forwards, `last/before` backwards, over any keyset order.
+#[derive(Clone, Debug, Default)]
+pub struct KeysetRequest {
+    pub first: Option<u64>,
+    pub after: Option<Cursor>,
+    pub last: Option<u64>,
+    pub before: Option<Cursor>,
+}
+
+/// How a keyset connection is ordered: by `key` then by the unique `id`, both in one direction.
+pub struct Keyset<Col> {
+    pub key: Col,
+    pub id: Col,
+    pub descending: bool,
+}
+
+/// Rows strictly after (`forward`) or before `cursor` in the order `(key, id)` ascending or
+/// descending: `key > k OR (key = k AND id > i)`, with the comparisons flipped as needed.
+fn beyond<Col: ColumnTrait>(keyset: &Keyset<Col>, cursor: &Cursor, forward: bool) -> Condition {
+    let greater = forward != keyset.descending;
+    let key: sea_orm::Value = cursor.key.clone().into();
+    let id: sea_orm::Value = cursor.id.clone().into();
+    let (k, i) = if greater {
+        (keyset.key.gt(key.clone()), keyset.id.gt(id))
+    } else {
+        (keyset.key.lt(key.clone()), keyset.id.lt(id))
+    };
+    Condition::any()
+        .add(k)
+        .add(Condition::all().add(keyset.key.eq(key)).add(i))
+}
+
+/// Fetches one page of `select` in the keyset order. Items come back in that order whichever
+/// direction they were fetched in. One query of `size + 1` rows; no offsets.
+pub async fn by_keyset<E, C>(
+    db: &C,
+    select: Select<E>,
+    keyset: &Keyset<E::Column>,
+    req: &KeysetRequest,
+    default_size: u64,
+) -> Result<Page<E::Model>, DbErr>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let mut select = select;
+    if let Some(after) = &req.after {
+        select = select.filter(beyond(keyset, after, true));
+    }
+    if let Some(before) = &req.before {
+        select = select.filter(beyond(keyset, before, false));
+    }
+    let (forward_order, backward_order) = if keyset.descending {
+        (Order::Desc, Order::Asc)
+    } else {
+        (Order::Asc, Order::Desc)
+    };
+    if let (Some(last), None) = (req.last, req.first) {
+        let mut rows = select
+            .order_by(keyset.key, backward_order.clone())
+            .order_by(keyset.id, backward_order)
+            .limit(last + 1)
+            .all(db)
+            .await?;
+        let has_previous_page = rows.len() as u64 > last;
+        rows.truncate(last as usize);
+        rows.reverse();
+        return Ok(Page {
+            items: rows,
+            has_next_page: req.before.is_some(),
+            has_previous_page,
+        });
+    }
+    let size = req.first.unwrap_or(default_size);
+    let mut rows = select
+        .order_by(keyset.key, forward_order.clone())
+        .order_by(keyset.id, forward_order)
         .limit(size + 1)
         .all(db)
         .await?;

@@ -26,7 +26,7 @@ use async_graphql::{
     ErrorExtensions, Name, Pos, Positioned, Request, ServerError, ServerResult, Value, Variables,
 };
 use domain::access::{Caller, Role, Scope};
-use domain::entities::social_account;
+use domain::entities::{media, social_account};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -178,6 +178,13 @@ pub const RULES: &[(&str, Rule)] = &[
         "Query.creatorProfiles",
         Rule::staff().key(Scope::ProfilesRead).creator_own_only(),
     ),
+    // Per-type node rules are enforced for `node(id:)`; `nodes(ids:)` is admins' until they are
+    // enforced per item there too.
+    ("Query.nodes", Rule::admin()),
+    (
+        "Query.socialAccountByUrl",
+        Rule::staff().key(Scope::ProfilesRead),
+    ),
     ("Query.apiKeys", Rule::admin()),
     (
         "Query.webhookEndpoints",
@@ -186,6 +193,35 @@ pub const RULES: &[(&str, Rule)] = &[
     (
         "Query.webhookDeliveries",
         Rule::admin().key(Scope::WebhooksManage),
+    ),
+    (
+        "Mutation.createCreatorProfile",
+        Rule::staff().key(Scope::AccountsWrite),
+    ),
+    (
+        "Mutation.updateCreatorProfile",
+        Rule::staff()
+            .key(Scope::AccountsWrite)
+            .creator_owns("input.id"),
+    ),
+    (
+        "Mutation.deleteCreatorProfile",
+        Rule::staff().key(Scope::AccountsWrite),
+    ),
+    (
+        "Mutation.addGroupMember",
+        Rule::staff().key(Scope::AccountsWrite),
+    ),
+    (
+        "Mutation.removeGroupMember",
+        Rule::staff().key(Scope::AccountsWrite),
+    ),
+    ("Mutation.mergeCreatorProfiles", Rule::staff()),
+    (
+        "Mutation.addSocialAccount",
+        Rule::staff()
+            .key(Scope::AccountsWrite)
+            .creator_owns("profileId"),
     ),
     ("Mutation.createApiKey", Rule::admin()),
     ("Mutation.revokeApiKey", Rule::admin()),
@@ -237,6 +273,8 @@ pub const fn node_rule(ty: NodeType) -> Rule {
         NodeType::CreatorProfile | NodeType::SocialAccount => {
             Rule::staff().key(Scope::ProfilesRead).creator_owns("id")
         }
+        NodeType::Media => Rule::staff().key(Scope::MetricsRead).creator_owns("id"),
+        NodeType::Organization => Rule::anyone(),
         NodeType::ApiKey => Rule::admin(),
         NodeType::WebhookEndpoint | NodeType::WebhookDelivery => {
             Rule::admin().key(Scope::WebhooksManage)
@@ -256,7 +294,24 @@ async fn owner_profile(shared: &Shared, caller: &Caller, ty: NodeType, id: Uuid)
             .ok()
             .flatten()
             .and_then(|a| a.profile_id),
-        NodeType::ApiKey | NodeType::WebhookEndpoint | NodeType::WebhookDelivery => None,
+        NodeType::Media => {
+            let media = media::Entity::find_by_id(id)
+                .filter(media::Column::OrganizationId.eq(caller.org().uuid()))
+                .one(&shared.db)
+                .await
+                .ok()
+                .flatten()?;
+            social_account::Entity::find_by_id(media.account_id)
+                .one(&shared.db)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|a| a.profile_id)
+        }
+        NodeType::Organization
+        | NodeType::ApiKey
+        | NodeType::WebhookEndpoint
+        | NodeType::WebhookDelivery => None,
     }
 }
 

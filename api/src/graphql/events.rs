@@ -20,35 +20,8 @@ use super::ids::{self, NodeType};
 use super::ApiContext;
 use crate::live::BusMessage;
 
-/// A social platform.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "domain::Platform")]
-pub enum Platform {
-    /// Instagram (professional accounts, through Meta).
-    Instagram,
-    /// A Facebook Page (through Meta).
-    Facebook,
-    /// TikTok.
-    Tiktok,
-    /// A YouTube channel (through Google).
-    Youtube,
-}
-
-/// The status of a link (design §4).
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "domain::LinkStatus")]
-pub enum LinkStatus {
-    /// Added by handle or URL, never authenticated (grey badge, CONNECT).
-    NotLinked,
-    /// A valid authorization, more than the expiring window before it expires (green).
-    Linked,
-    /// Valid, but it expires within the expiring window (orange).
-    ExpiringSoon,
-    /// The 90 days (or an earlier platform bound) have passed (red, RECONNECT).
-    Expired,
-    /// Unusable before its expiry; `invalidReason` says why (red, RECONNECT).
-    Invalid,
-}
+pub use super::account::Platform;
+pub use super::link::LinkStatus;
 
 /// What kind of thing a link event records.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]

@@ -12,6 +12,8 @@ pub enum NodeType {
     CreatorProfile,
     ApiKey,
     SocialAccount,
+    Media,
+    Organization,
     WebhookEndpoint,
     WebhookDelivery,
 }
@@ -22,6 +24,8 @@ impl NodeType {
             NodeType::CreatorProfile => "CreatorProfile",
             NodeType::ApiKey => "ApiKey",
             NodeType::SocialAccount => "SocialAccount",
+            NodeType::Media => "Media",
+            NodeType::Organization => "Organization",
             NodeType::WebhookEndpoint => "WebhookEndpoint",
             NodeType::WebhookDelivery => "WebhookDelivery",
         }
@@ -32,6 +36,8 @@ impl NodeType {
             "CreatorProfile" => Some(NodeType::CreatorProfile),
             "ApiKey" => Some(NodeType::ApiKey),
             "SocialAccount" => Some(NodeType::SocialAccount),
+            "Media" => Some(NodeType::Media),
+            "Organization" => Some(NodeType::Organization),
             "WebhookEndpoint" => Some(NodeType::WebhookEndpoint),
             "WebhookDelivery" => Some(NodeType::WebhookDelivery),
             _ => None,
@@ -69,6 +75,24 @@ pub fn decode_cursor(cursor: &str) -> Option<Uuid> {
     Uuid::parse_str(text.strip_prefix("cursor:")?).ok()
 }
 
+/// Cursors of keyset-ordered connections: `base64url("<order>|<json of the sort key and id>")`.
+/// The order tag makes a cursor from one ordering unusable in another.
+pub fn encode_keyset_cursor(order: &str, cursor: &domain::pagination::Cursor) -> String {
+    let json = serde_json::to_string(cursor).unwrap_or_default();
+    URL_SAFE_NO_PAD.encode(format!("{order}|{json}"))
+}
+
+/// The position behind a keyset cursor made for `order`, or `None`.
+pub fn decode_keyset_cursor(order: &str, cursor: &str) -> Option<domain::pagination::Cursor> {
+    let raw = URL_SAFE_NO_PAD.decode(cursor.as_bytes()).ok()?;
+    let text = std::str::from_utf8(&raw).ok()?;
+    let (tag, json) = text.split_once('|')?;
+    if tag != order {
+        return None;
+    }
+    serde_json::from_str(json).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +108,22 @@ mod tests {
             decode(&URL_SAFE_NO_PAD.encode(format!("Secret:{id}"))),
             None
         );
+    }
+
+    #[test]
+    fn keyset_cursors_round_trip_only_in_their_order() {
+        use domain::pagination::{Cursor, SortValue};
+        let cursor = Cursor {
+            key: SortValue::Text("Ana".into()),
+            id: SortValue::Uuid(Uuid::now_v7()),
+        };
+        let text = encode_keyset_cursor("profiles:NAME:ASC", &cursor);
+        assert_eq!(
+            decode_keyset_cursor("profiles:NAME:ASC", &text),
+            Some(cursor)
+        );
+        assert_eq!(decode_keyset_cursor("profiles:NAME:DESC", &text), None);
+        assert_eq!(decode_keyset_cursor("profiles:NAME:ASC", "garbage"), None);
     }
 
     #[test]

@@ -2,13 +2,18 @@
 //! exposed as-is, so the schema changes only on purpose.
 
 pub mod access;
+pub mod account;
 pub mod api_key;
 pub mod connect;
 pub mod error;
 pub mod events;
 pub mod ids;
 pub mod kinds;
+pub mod link;
+pub mod loaders;
+pub mod metrics;
 pub mod profile;
+pub mod profile_mutation;
 pub mod query;
 pub mod user_error;
 pub mod viewer;
@@ -17,8 +22,10 @@ pub mod webhook;
 use std::sync::Arc;
 
 use async_graphql::{Context, ErrorExtensions, MergedObject, MergedSubscription, Schema};
+use chrono::{DateTime, Duration, Utc};
 use domain::access::Caller;
-use domain::pagination::PageRequest;
+use domain::pagination::{Cursor, KeysetRequest, PageRequest};
+use domain::profiles::StatusClock;
 use domain::vault::Keyring;
 use domain::webhooks::TargetPolicy;
 use domain::{Actor, OrgId};
@@ -26,7 +33,7 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::app::Services;
-use crate::config::GraphqlConfig;
+use crate::config::{GraphqlConfig, LinksConfig};
 use crate::live::Bus;
 use error::codes;
 
@@ -38,6 +45,7 @@ pub struct QueryRoot(
     viewer::ViewerQuery,
     profile::ProfileQuery,
     api_key::ApiKeyQuery,
+    account::AccountQuery,
     webhook::WebhookQuery,
 );
 
@@ -48,6 +56,8 @@ pub struct MutationRoot(
     api_key::ApiKeyMutation,
     webhook::WebhookMutation,
     connect::ConnectMutation,
+    profile_mutation::ProfileMutation,
+    account::AccountMutation,
 );
 
 /// Every subscription (served over a websocket at `/graphql`), one part per concept.
@@ -77,6 +87,8 @@ impl RequestContext {
 pub struct Shared {
     pub db: DatabaseConnection,
     pub config: GraphqlConfig,
+    /// How long before expiry a link shows EXPIRING_SOON (`links.expiring_window_days`).
+    pub expiring_window: Duration,
     /// The vault keyring, platform clients and clock.
     pub services: Arc<Services>,
     /// Live events and webhooks; absent only in schemas built for printing.
@@ -96,6 +108,7 @@ pub struct Live {
 pub struct Api<'a> {
     shared: &'a Shared,
     request: &'a RequestContext,
+    loader: &'a loaders::AppLoader,
 }
 
 impl Api<'_> {
@@ -134,6 +147,29 @@ impl Api<'_> {
     pub fn default_page_size(&self) -> u64 {
         (self.shared.config.max_page_size as u64).min(20)
     }
+
+    /// The instant derived link statuses are computed at.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.shared.services.clock().now()
+    }
+
+    /// The EXPIRING_SOON window from configuration.
+    pub fn expiring_window(&self) -> Duration {
+        self.shared.expiring_window
+    }
+
+    /// The clock and window for derived link statuses.
+    pub fn status_clock(&self) -> StatusClock {
+        StatusClock {
+            now: self.now(),
+            window: self.expiring_window(),
+        }
+    }
+
+    /// The request's batching loader (one per request, so caches never cross tenants).
+    pub fn loader(&self) -> &loaders::AppLoader {
+        self.loader
+    }
 }
 
 /// Access to [`Api`] from any resolver.
@@ -153,6 +189,9 @@ impl ApiContext for Context<'_> {
             request: self
                 .data::<RequestContext>()
                 .expect("request context is in every request"),
+            loader: self
+                .data::<loaders::AppLoader>()
+                .expect("the loader is in every request"),
         }
     }
 }
@@ -161,6 +200,7 @@ impl ApiContext for Context<'_> {
 pub fn build_schema(
     db: DatabaseConnection,
     config: &GraphqlConfig,
+    links: &LinksConfig,
     live: Option<Live>,
     services: Arc<Services>,
 ) -> AppSchema {
@@ -173,6 +213,7 @@ pub fn build_schema(
     .data(Arc::new(Shared {
         db,
         config: config.clone(),
+        expiring_window: Duration::days(i64::from(links.expiring_window_days)),
         live,
         services,
     }))
@@ -195,6 +236,41 @@ pub fn sdl() -> String {
     .sdl()
 }
 
+/// A `BAD_USER_INPUT` GraphQL error naming the argument at fault.
+pub fn bad_input(field: &'static str, message: String) -> async_graphql::Error {
+    async_graphql::Error::new(message).extend_with(|_, e| {
+        e.set("code", codes::BAD_USER_INPUT);
+        e.set("field", field);
+    })
+}
+
+/// Checks `first`/`last` against each other and the configured maximum page size.
+fn page_sizes(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    last: Option<i32>,
+) -> async_graphql::Result<(Option<u64>, Option<u64>)> {
+    let max = ctx.api().shared.config.max_page_size;
+    if first.is_some() && last.is_some() {
+        return Err(bad_input(
+            "first",
+            "pass either `first` or `last`, not both".into(),
+        ));
+    }
+    let size = |field: &'static str, v: Option<i32>| -> async_graphql::Result<Option<u64>> {
+        match v {
+            None => Ok(None),
+            Some(n) if n < 0 => Err(bad_input(field, format!("`{field}` must not be negative"))),
+            Some(n) if n as usize > max => Err(bad_input(
+                field,
+                format!("`{field}` must be at most {max} (the maximum page size)"),
+            )),
+            Some(n) => Ok(Some(n as u64)),
+        }
+    };
+    Ok((size("first", first)?, size("last", last)?))
+}
+
 /// Validates Relay pagination arguments against the configured maximum page size.
 pub fn page_request(
     ctx: &Context<'_>,
@@ -203,35 +279,12 @@ pub fn page_request(
     last: Option<i32>,
     before: Option<String>,
 ) -> async_graphql::Result<PageRequest> {
-    let max = ctx.api().shared.config.max_page_size;
-    let bad = |field: &'static str, message: String| {
-        async_graphql::Error::new(message).extend_with(|_, e| {
-            e.set("code", codes::BAD_USER_INPUT);
-            e.set("field", field);
-        })
-    };
-    if first.is_some() && last.is_some() {
-        return Err(bad(
-            "first",
-            "pass either `first` or `last`, not both".into(),
-        ));
-    }
-    let size = |field: &'static str, v: Option<i32>| -> async_graphql::Result<Option<u64>> {
-        match v {
-            None => Ok(None),
-            Some(n) if n < 0 => Err(bad(field, format!("`{field}` must not be negative"))),
-            Some(n) if n as usize > max => Err(bad(
-                field,
-                format!("`{field}` must be at most {max} (the maximum page size)"),
-            )),
-            Some(n) => Ok(Some(n as u64)),
-        }
-    };
+    let (first, last) = page_sizes(ctx, first, last)?;
     let cursor = |field: &'static str, v: Option<String>| -> async_graphql::Result<Option<Uuid>> {
         match v {
             None => Ok(None),
             Some(c) => ids::decode_cursor(&c).map(Some).ok_or_else(|| {
-                bad(
+                bad_input(
                     field,
                     format!("`{field}` is not a cursor of this connection"),
                 )
@@ -239,9 +292,42 @@ pub fn page_request(
         }
     };
     Ok(PageRequest {
-        first: size("first", first)?,
+        first,
         after: cursor("after", after)?,
-        last: size("last", last)?,
+        last,
+        before: cursor("before", before)?,
+    })
+}
+
+/// As [`page_request`] for connections ordered by a sort key: cursors carry the key and must
+/// come from a connection in the same `order` (e.g. `profiles:NAME:ASC`).
+pub fn keyset_request(
+    ctx: &Context<'_>,
+    order: &str,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> async_graphql::Result<KeysetRequest> {
+    let (first, last) = page_sizes(ctx, first, last)?;
+    let cursor =
+        |field: &'static str, v: Option<String>| -> async_graphql::Result<Option<Cursor>> {
+            match v {
+                None => Ok(None),
+                Some(c) => ids::decode_keyset_cursor(order, &c)
+                    .map(Some)
+                    .ok_or_else(|| {
+                        bad_input(
+                            field,
+                            format!("`{field}` is not a cursor of this connection in this order"),
+                        )
+                    }),
+            }
+        };
+    Ok(KeysetRequest {
+        first,
+        after: cursor("after", after)?,
+        last,
         before: cursor("before", before)?,
     })
 }

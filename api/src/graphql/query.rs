@@ -1,24 +1,76 @@
-//! The query root.
+//! `node(id:)` and `nodes(ids:)`: any object by its global id.
 
 use async_graphql::{Context, Interface, Object, Result, ID};
 
+use super::account::SocialAccount;
 use super::api_key::ApiKey;
 use super::error::to_graphql;
 use super::ids::{self, NodeType};
+use super::loaders::{AccountById, ProfileById};
+use super::metrics::Media;
 use super::profile::CreatorProfile;
+use super::viewer::{organization_of, Organization};
 use super::webhook::WebhookEndpoint;
 use super::ApiContext;
 
+/// The most ids `nodes(ids:)` takes at once.
+const MAX_NODES: usize = 100;
+
 /// An object with a global id, fetchable with `node(id:)`.
+// Values live for one response; boxing the large variant would only add allocations.
+#[allow(clippy::large_enum_variant)]
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID", desc = "Opaque global id."))]
 pub enum Node {
     CreatorProfile(CreatorProfile),
     ApiKey(ApiKey),
+    SocialAccount(SocialAccount),
+    Media(Media),
+    Organization(Organization),
     WebhookEndpoint(WebhookEndpoint),
 }
 
-/// `node(id:)`: any object by its global id.
+async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
+    let api = ctx.api();
+    let Some((ty, uuid)) = ids::decode(id) else {
+        return Ok(None);
+    };
+    Ok(match ty {
+        NodeType::CreatorProfile => api
+            .loader()
+            .load_one(ProfileById(uuid))
+            .await?
+            .flatten()
+            .map(|p| Node::CreatorProfile(CreatorProfile(p))),
+        NodeType::SocialAccount => api
+            .loader()
+            .load_one(AccountById(uuid))
+            .await?
+            .flatten()
+            .map(|a| Node::SocialAccount(SocialAccount(a))),
+        NodeType::Media => domain::accounts::data::media_by_id(api.db(), api.org(), uuid)
+            .await
+            .map_err(|e| to_graphql(e, api.request_id()))?
+            .map(|m| Node::Media(Media(m))),
+        NodeType::Organization => organization_of(ctx, uuid).await?.map(Node::Organization),
+        NodeType::WebhookEndpoint => {
+            match domain::webhooks::get_endpoint(api.db(), api.org(), uuid).await {
+                Ok(e) => Some(Node::WebhookEndpoint(WebhookEndpoint(e))),
+                Err(domain::DomainError::NotFound { .. }) => None,
+                Err(e) => return Err(to_graphql(e, api.request_id())),
+            }
+        }
+        NodeType::ApiKey => match domain::api_keys::get(api.db(), api.org(), uuid).await {
+            Ok(k) => Some(Node::ApiKey(ApiKey(k))),
+            Err(domain::DomainError::NotFound { .. }) => None,
+            Err(e) => return Err(to_graphql(e, api.request_id())),
+        },
+        // Not fetchable by id (yet): answered like an id that names nothing.
+        NodeType::WebhookDelivery => None,
+    })
+}
+
+/// `node(id:)` and `nodes(ids:)`.
 #[derive(Default)]
 pub struct NodeQuery;
 
@@ -27,33 +79,29 @@ impl NodeQuery {
     /// Fetches any object by its global id; null when it does not exist or is not visible to the
     /// caller.
     /// Access: what the object's type requires (see the type's description).
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
-        let api = ctx.api();
-        let Some((ty, uuid)) = ids::decode(&id) else {
-            return Ok(None);
-        };
-        match ty {
-            NodeType::CreatorProfile => {
-                match domain::profiles::get(api.db(), api.org(), uuid).await {
-                    Ok(p) => Ok(Some(Node::CreatorProfile(CreatorProfile(p)))),
-                    Err(domain::DomainError::NotFound { .. }) => Ok(None),
-                    Err(e) => Err(to_graphql(e, api.request_id())),
-                }
-            }
-            NodeType::ApiKey => match domain::api_keys::get(api.db(), api.org(), uuid).await {
-                Ok(k) => Ok(Some(Node::ApiKey(ApiKey(k)))),
-                Err(domain::DomainError::NotFound { .. }) => Ok(None),
-                Err(e) => Err(to_graphql(e, api.request_id())),
-            },
-            NodeType::WebhookEndpoint => {
-                match domain::webhooks::get_endpoint(api.db(), api.org(), uuid).await {
-                    Ok(e) => Ok(Some(Node::WebhookEndpoint(WebhookEndpoint(e)))),
-                    Err(domain::DomainError::NotFound { .. }) => Ok(None),
-                    Err(e) => Err(to_graphql(e, api.request_id())),
-                }
-            }
-            // Not fetchable by id (yet): answered like an id that names nothing.
-            NodeType::SocialAccount | NodeType::WebhookDelivery => Ok(None),
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global id.")] id: ID,
+    ) -> Result<Option<Node>> {
+        resolve(ctx, &id).await
+    }
+
+    /// Fetches objects by global id, in the order given (at most 100); an entry is null when
+    /// that object does not exist or is not visible to the caller.
+    /// Access: what each object's type requires (see the type's description).
+    /// Access: role admin; no API keys; no creators.
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ids.")] ids: Vec<ID>,
+    ) -> Result<Vec<Option<Node>>> {
+        if ids.len() > MAX_NODES {
+            return Err(super::bad_input(
+                "ids",
+                format!("pass at most {MAX_NODES} ids"),
+            ));
         }
+        futures::future::try_join_all(ids.iter().map(|id| resolve(ctx, id))).await
     }
 }

@@ -1,10 +1,12 @@
 //! `viewer`: who the caller is, as the server understood its credentials.
 
-use async_graphql::{Context, Enum, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, Enum, Object, Result, ID};
 use domain::access::{Caller, Role};
+use domain::entities::organization;
+use sea_orm::EntityTrait;
 
 use super::api_key::ApiKeyScope;
-use super::error::to_graphql;
+use super::error::{internal, to_graphql};
 use super::ids::{self, NodeType};
 use super::ApiContext;
 
@@ -29,13 +31,25 @@ pub enum UserRole {
     Creator,
 }
 
-/// An organization (a tenant).
-#[derive(SimpleObject)]
-pub struct Organization {
-    /// The organization's id (as in the `org` claim of user tokens).
-    pub id: ID,
-    /// Its name.
-    pub name: String,
+/// A tenant: the brand or agency workspace whose creators these are.
+pub struct Organization(pub organization::Model);
+
+#[Object]
+impl Organization {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Organization, self.0.id)
+    }
+
+    /// The organization's raw id, as in the `org` claim of user tokens and the CLI's `--org`.
+    async fn org_id(&self) -> String {
+        self.0.id.to_string()
+    }
+
+    /// The organization's name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
 }
 
 /// The authenticated caller.
@@ -91,17 +105,35 @@ impl Viewer {
     }
 
     /// The organization the caller acts in.
-    async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
         let api = ctx.api();
-        match domain::organizations::get(api.db(), api.org()).await {
-            Ok(org) => Ok(Some(Organization {
-                id: ID(org.id.to_string()),
-                name: org.name,
-            })),
-            Err(domain::DomainError::NotFound { .. }) => Ok(None),
-            Err(e) => Err(to_graphql(e, api.request_id())),
-        }
+        organization_of(ctx, api.org().uuid())
+            .await?
+            .ok_or_else(|| {
+                internal(
+                    &"the caller's organization does not exist",
+                    api.request_id(),
+                )
+            })
     }
+
+    /// Who the audit trail records for changes made by this request (`user:…` or `key:…`).
+    async fn actor(&self, ctx: &Context<'_>) -> String {
+        ctx.api().actor().label()
+    }
+}
+
+/// The organization `id`, when it is the caller's.
+pub async fn organization_of(ctx: &Context<'_>, id: uuid::Uuid) -> Result<Option<Organization>> {
+    let api = ctx.api();
+    if id != api.org().uuid() {
+        return Ok(None);
+    }
+    organization::Entity::find_by_id(id)
+        .one(api.db())
+        .await
+        .map(|o| o.map(Organization))
+        .map_err(|e| to_graphql(e.into(), api.request_id()))
 }
 
 /// `viewer`.

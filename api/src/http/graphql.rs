@@ -22,7 +22,8 @@ use crate::app::AppState;
 use crate::auth::AuthError;
 use crate::graphql::error::codes;
 use crate::graphql::events::SubscriptionSlots;
-use crate::graphql::RequestContext;
+use crate::graphql::{loaders, RequestContext};
+use crate::sql_stats::StatementCounter;
 use async_graphql_actix_web::GraphQLSubscription;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -155,7 +156,13 @@ async fn subscribe(
             }
             tracing::info!(actor = %caller.actor().label(), "subscription connection authenticated");
             let mut data = async_graphql::Data::default();
-            data.insert(RequestContext::new(Uuid::new_v4(), caller));
+            let ctx = RequestContext::new(Uuid::new_v4(), caller);
+            // A connection lives long: its loader batches but never caches, so every event
+            // is resolved against current rows.
+            let loader = loaders::new_loader(app.db.clone(), &ctx, StatementCounter::default());
+            loader.enable_all_cache(false);
+            data.insert(ctx);
+            data.insert(loader);
             data.insert(SubscriptionSlots::new(max));
             Ok(data)
         })
@@ -322,9 +329,25 @@ async fn execute(
         return response;
     }
     let ctx = RequestContext::new(request_id, caller);
-    let span = tracing::info_span!("graphql", %request_id, %actor, operation = request.operation_name.as_deref().unwrap_or(""));
-    let response =
-        tracing::Instrument::instrument(state.schema.execute(request.data(ctx)), span).await;
+    let statements = StatementCounter::default();
+    // One loader per request: its cache must never serve one caller's rows to another.
+    let loader = loaders::new_loader(state.db.clone(), &ctx, statements.clone());
+    let operation = request.operation_name.clone().unwrap_or_default();
+    let span = tracing::info_span!("graphql", %request_id, %actor, operation = %operation);
+    let response = tracing::Instrument::instrument(
+        statements.scope(state.schema.execute(request.data(ctx).data(loader))),
+        span,
+    )
+    .await;
+    tracing::info!(
+        target: "graphql",
+        %request_id,
+        %actor,
+        operation = %operation,
+        sql_statements = statements.get(),
+        errors = response.errors.len(),
+        "graphql request"
+    );
 
     // A request error: nothing was executed, so there is no `data` at all.
     let is_request_error = response.data == Value::Null

@@ -1,6 +1,9 @@
 //! End-to-end tests: one binary, many modules, each test with its own database.
 
 mod access;
+mod api_accounts;
+mod api_profiles;
+mod api_support;
 mod auth;
 mod canary;
 mod cli;
@@ -11,6 +14,7 @@ mod harness;
 mod jobs;
 mod refresh;
 mod schema;
+mod seed;
 mod vault;
 mod webhooks;
 

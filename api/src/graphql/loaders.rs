@@ -1,0 +1,324 @@
+//! Batching for every edge of the graph (async-graphql's DataLoader): resolvers ask for one key,
+//! the loader collects the keys of a whole page and answers them with one statement per edge.
+//! A loader is made per request (`new_loader`), bound to the request's organization, so its
+//! cache never crosses tenants or requests.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use chrono::NaiveDate;
+use domain::accounts::{data, service::AccountWithLink};
+use domain::entities::{audience, creator_profile, media, media_metric, metric_snapshot};
+use domain::{DomainResult, OrgId};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use super::error::to_graphql;
+use super::RequestContext;
+use crate::sql_stats::StatementCounter;
+
+/// The request's loader; one instance serves every key type below.
+pub type AppLoader = DataLoader<Batch, HashMapCache>;
+
+/// What the batch functions need: the pool and the request's organization.
+pub struct Batch {
+    db: DatabaseConnection,
+    org: OrgId,
+    request_id: Uuid,
+}
+
+/// A loader for one request. Its batches run in spawned tasks that keep counting statements
+/// against the request.
+pub fn new_loader(
+    db: DatabaseConnection,
+    ctx: &RequestContext,
+    statements: StatementCounter,
+) -> AppLoader {
+    DataLoader::with_cache(
+        Batch {
+            db,
+            org: ctx.caller.org(),
+            request_id: ctx.request_id,
+        },
+        move |fut| tokio::spawn(statements.scope(fut)),
+        HashMapCache::default(),
+    )
+}
+
+/// A profile by id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ProfileById(pub Uuid);
+/// An account (with its link) by id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AccountById(pub Uuid);
+/// The accounts (with links) a profile holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AccountsOfProfile(pub Uuid);
+/// The newest daily snapshot of an account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LatestMetricsOf(pub Uuid);
+/// An account's daily snapshots in a date range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MetricsOf {
+    pub account: Uuid,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+/// An account's captured stories.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StoriesOf(pub Uuid);
+/// An account's audience.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AudienceOf(pub Uuid);
+/// The newest metrics of a media item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LatestMediaMetricsOf(pub Uuid);
+/// The members of a group profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MembersOf(pub Uuid);
+/// The groups a profile is a member of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct GroupsOf(pub Uuid);
+
+impl Batch {
+    fn fail(&self, e: domain::DomainError) -> async_graphql::Error {
+        to_graphql(e, self.request_id)
+    }
+
+    fn done_one<K: Hash + Eq + Copy, V>(
+        &self,
+        keys: &[K],
+        r: DomainResult<HashMap<K, V>>,
+    ) -> async_graphql::Result<HashMap<K, Option<V>>> {
+        r.map(|found| complete_one(keys, found))
+            .map_err(|e| self.fail(e))
+    }
+
+    fn done_many<K: Hash + Eq + Copy, V>(
+        &self,
+        keys: &[K],
+        r: DomainResult<HashMap<K, Vec<V>>>,
+    ) -> async_graphql::Result<HashMap<K, Vec<V>>> {
+        r.map(|found| complete(keys, found))
+            .map_err(|e| self.fail(e))
+    }
+}
+
+/// Answers every key, so misses are cached too (a profile without accounts, an account without
+/// metrics) and never cause another batch.
+fn complete<K: Hash + Eq + Copy, V: Default>(
+    keys: &[K],
+    mut found: HashMap<K, V>,
+) -> HashMap<K, V> {
+    for k in keys {
+        found.entry(*k).or_default();
+    }
+    found
+}
+
+/// As [`complete`] for to-one edges: a value per key, `None` when absent.
+fn complete_one<K: Hash + Eq + Copy, V>(keys: &[K], found: HashMap<K, V>) -> HashMap<K, Option<V>> {
+    let mut found = found;
+    keys.iter().map(|k| (*k, found.remove(k))).collect()
+}
+
+fn group<K: Hash + Eq, V>(pairs: impl IntoIterator<Item = (K, V)>) -> HashMap<K, Vec<V>> {
+    let mut map: HashMap<K, Vec<V>> = HashMap::new();
+    for (k, v) in pairs {
+        map.entry(k).or_default().push(v);
+    }
+    map
+}
+
+fn ids<K: Copy>(keys: &[K], f: impl Fn(K) -> Uuid) -> Vec<Uuid> {
+    keys.iter().map(|k| f(*k)).collect()
+}
+
+impl Loader<ProfileById> for Batch {
+    type Value = Option<creator_profile::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[ProfileById],
+    ) -> Result<HashMap<ProfileById, Self::Value>, Self::Error> {
+        let rows = domain::profiles::get_many(&self.db, self.org, &ids(keys, |k| k.0)).await;
+        self.done_one(
+            keys,
+            rows.map(|rows| rows.into_iter().map(|p| (ProfileById(p.id), p)).collect()),
+        )
+    }
+}
+
+impl Loader<AccountById> for Batch {
+    type Value = Option<AccountWithLink>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[AccountById],
+    ) -> Result<HashMap<AccountById, Self::Value>, Self::Error> {
+        let rows =
+            domain::accounts::service::get_many(&self.db, self.org, &ids(keys, |k| k.0)).await;
+        self.done_one(
+            keys,
+            rows.map(|rows| {
+                rows.into_iter()
+                    .map(|a| (AccountById(a.account.id), a))
+                    .collect()
+            }),
+        )
+    }
+}
+
+impl Loader<AccountsOfProfile> for Batch {
+    type Value = Vec<AccountWithLink>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[AccountsOfProfile],
+    ) -> Result<HashMap<AccountsOfProfile, Self::Value>, Self::Error> {
+        let rows =
+            domain::accounts::service::for_profiles(&self.db, self.org, &ids(keys, |k| k.0)).await;
+        self.done_many(
+            keys,
+            rows.map(|rows| {
+                group(rows.into_iter().filter_map(|a| {
+                    a.account
+                        .profile_id
+                        .map(|profile| (AccountsOfProfile(profile), a))
+                }))
+            }),
+        )
+    }
+}
+
+impl Loader<LatestMetricsOf> for Batch {
+    type Value = Option<metric_snapshot::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[LatestMetricsOf],
+    ) -> Result<HashMap<LatestMetricsOf, Self::Value>, Self::Error> {
+        let rows = data::latest_metrics(&self.db, self.org, &ids(keys, |k| k.0)).await;
+        self.done_one(
+            keys,
+            rows.map(|rows| {
+                rows.into_iter()
+                    .map(|m| (LatestMetricsOf(m.account_id), m))
+                    .collect()
+            }),
+        )
+    }
+}
+
+impl Loader<MetricsOf> for Batch {
+    type Value = Vec<metric_snapshot::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[MetricsOf],
+    ) -> Result<HashMap<MetricsOf, Self::Value>, Self::Error> {
+        // One statement per distinct date range; a page of accounts usually asks for one.
+        let ranges = group(keys.iter().map(|k| ((k.from, k.to), k.account)));
+        let mut out = HashMap::new();
+        for ((from, to), accounts) in ranges {
+            let rows = data::metrics(&self.db, self.org, &accounts, from, to)
+                .await
+                .map_err(|e| self.fail(e))?;
+            for (account, snapshots) in group(rows.into_iter().map(|m| (m.account_id, m))) {
+                out.insert(MetricsOf { account, from, to }, snapshots);
+            }
+        }
+        Ok(complete(keys, out))
+    }
+}
+
+impl Loader<StoriesOf> for Batch {
+    type Value = Vec<media::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[StoriesOf],
+    ) -> Result<HashMap<StoriesOf, Self::Value>, Self::Error> {
+        let rows = data::stories(&self.db, self.org, &ids(keys, |k| k.0)).await;
+        self.done_many(
+            keys,
+            rows.map(|rows| group(rows.into_iter().map(|m| (StoriesOf(m.account_id), m)))),
+        )
+    }
+}
+
+impl Loader<AudienceOf> for Batch {
+    type Value = Option<audience::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[AudienceOf],
+    ) -> Result<HashMap<AudienceOf, Self::Value>, Self::Error> {
+        let rows = data::audiences(&self.db, self.org, &ids(keys, |k| k.0)).await;
+        self.done_one(
+            keys,
+            rows.map(|rows| {
+                rows.into_iter()
+                    .map(|a| (AudienceOf(a.account_id), a))
+                    .collect()
+            }),
+        )
+    }
+}
+
+impl Loader<LatestMediaMetricsOf> for Batch {
+    type Value = Option<media_metric::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[LatestMediaMetricsOf],
+    ) -> Result<HashMap<LatestMediaMetricsOf, Self::Value>, Self::Error> {
+        let rows = data::latest_media_metrics(&self.db, self.org, &ids(keys, |k| k.0)).await;
+        self.done_one(
+            keys,
+            rows.map(|rows| {
+                rows.into_iter()
+                    .map(|m| (LatestMediaMetricsOf(m.media_id), m))
+                    .collect()
+            }),
+        )
+    }
+}
+
+impl Loader<MembersOf> for Batch {
+    type Value = Vec<creator_profile::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[MembersOf],
+    ) -> Result<HashMap<MembersOf, Self::Value>, Self::Error> {
+        let rows = domain::profiles::members_of(&self.db, self.org, &ids(keys, |k| k.0)).await;
+        self.done_many(
+            keys,
+            rows.map(|rows| group(rows.into_iter().map(|(g, p)| (MembersOf(g), p)))),
+        )
+    }
+}
+
+impl Loader<GroupsOf> for Batch {
+    type Value = Vec<creator_profile::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[GroupsOf]) -> Result<HashMap<GroupsOf, Self::Value>, Self::Error> {
+        let rows = domain::profiles::groups_of(&self.db, self.org, &ids(keys, |k| k.0)).await;
+        self.done_many(
+            keys,
+            rows.map(|rows| group(rows.into_iter().map(|(m, p)| (GroupsOf(m), p)))),
+        )
+    }
+}
