@@ -23,6 +23,8 @@ pub struct AppState {
     pub schema: AppSchema,
     /// The organization requests act in until authentication provides one.
     pub default_org: OrgId,
+    /// The base URL the outside world reaches this process at (invite links, status URLs).
+    pub public_url: String,
 }
 
 /// Why the application could not start. Each message names what to fix.
@@ -79,8 +81,6 @@ impl Application {
             domain::organizations::ensure_named(&db, &config.tenant.default_organization)
                 .await
                 .map_err(StartError::Prepare)?;
-        let schema = build_schema(db.clone(), &config.graphql);
-
         let addr = format!("{}:{}", config.http.host, config.http.port);
         let listener = TcpListener::bind(&addr).map_err(|source| StartError::Bind {
             addr: addr.clone(),
@@ -90,6 +90,14 @@ impl Application {
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?
             .port();
+
+        let public_url = config.public_url(port);
+        let schema = build_schema(
+            db.clone(),
+            &config.graphql,
+            public_url.clone(),
+            Arc::new(crate::revoke::NotWired),
+        );
 
         let metrics = PrometheusMetricsBuilder::new("creatorlink")
             .endpoint("/metrics")
@@ -105,6 +113,7 @@ impl Application {
             config: Arc::new(config),
             schema,
             default_org,
+            public_url,
         });
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {

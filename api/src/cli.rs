@@ -40,6 +40,27 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
     Schema,
+    /// Connect invites: links creators open to connect their accounts.
+    Invite {
+        #[command(subcommand)]
+        action: InviteAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InviteAction {
+    /// Create an invite to a profile's Connect page and print its link (shown only once).
+    Create {
+        /// The organization: its id or its exact name.
+        #[arg(long)]
+        org: String,
+        /// The creator profile: its GraphQL id or its UUID.
+        #[arg(long)]
+        profile: String,
+        /// How long the link works, in seconds (300 to 2592000; default 7 days).
+        #[arg(long)]
+        expires_in: Option<i64>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -63,6 +84,10 @@ pub enum CliError {
     Database(#[from] sea_orm::DbErr),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Domain(#[from] domain::DomainError),
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl CliError {
@@ -113,6 +138,35 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
             }
         }
         Command::Schema => print!("{}", crate::graphql::sdl()),
+        Command::Invite {
+            action:
+                InviteAction::Create {
+                    org,
+                    profile,
+                    expires_in,
+                },
+        } => {
+            let db = open_database(&config).await?;
+            let org = domain::organizations::find(&db, &org)
+                .await?
+                .ok_or_else(|| CliError::Usage(format!("no organization `{org}`")))?;
+            let profile_id = crate::graphql::ids::decode_as(
+                crate::graphql::ids::NodeType::CreatorProfile,
+                &profile,
+            )
+            .or_else(|| uuid::Uuid::parse_str(&profile).ok())
+            .ok_or_else(|| CliError::Usage(format!("`{profile}` is not a profile id")))?;
+            let (invite, token) = domain::invites::create(
+                &db,
+                org,
+                profile_id,
+                expires_in.map(chrono::Duration::seconds),
+                &domain::Actor::system("cli"),
+            )
+            .await?;
+            println!("{}/connect/{token}", config.public_url(config.http.port));
+            eprintln!("expires at {}", invite.expires_at.to_rfc3339());
+        }
     }
     Ok(())
 }

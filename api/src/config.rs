@@ -28,6 +28,7 @@ pub struct Config {
     pub graphql: GraphqlConfig,
     pub links: LinksConfig,
     pub tenant: TenantConfig,
+    pub callbacks: CallbacksConfig,
 }
 
 /// How strict the process is about secrets and targets.
@@ -117,6 +118,19 @@ pub struct TenantConfig {
     pub default_organization: String,
 }
 
+/// The secrets platforms sign their callbacks with (deauthorize, data deletion,
+/// `authorization.removed`). A callback whose secret is unset answers 503: it cannot be verified.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallbacksConfig {
+    /// The Meta app secret: the key of `signed_request`'s HMAC-SHA256.
+    pub meta_app_secret: Option<String>,
+    /// The TikTok app's `client_key`; webhook events for another app are refused.
+    pub tiktok_client_key: Option<String>,
+    /// The TikTok app's `client_secret`: the key of the `TikTok-Signature` HMAC-SHA256.
+    pub tiktok_client_secret: Option<String>,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -154,6 +168,7 @@ impl Default for Config {
             tenant: TenantConfig {
                 default_organization: "Default organization".into(),
             },
+            callbacks: CallbacksConfig::default(),
         }
     }
 }
@@ -263,6 +278,17 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "links.expiring_window_days (CREATORLINK_LINKS_EXPIRING_WINDOW_DAYS): must be under 90"
                     .into(),
+            ));
+        }
+        let empty = |v: &Option<String>| v.as_deref().is_some_and(|s| s.trim().is_empty());
+        if empty(&self.callbacks.meta_app_secret) {
+            return Err(ConfigError::Invalid(
+                "callbacks.meta_app_secret (CREATORLINK_CALLBACKS_META_APP_SECRET): must not be empty".into(),
+            ));
+        }
+        if empty(&self.callbacks.tiktok_client_secret) {
+            return Err(ConfigError::Invalid(
+                "callbacks.tiktok_client_secret (CREATORLINK_CALLBACKS_TIKTOK_CLIENT_SECRET): must not be empty".into(),
             ));
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)

@@ -5,14 +5,17 @@
 pub mod accounts;
 pub mod actor;
 pub mod db;
+pub mod deauthorization;
 pub mod entities;
 pub mod error;
 pub mod events;
+pub mod invites;
 pub mod kinds;
 pub mod link;
 pub mod organizations;
 pub mod pagination;
 pub mod platforms;
+pub mod privacy;
 pub mod profiles;
 pub mod secret;
 pub mod tenant;

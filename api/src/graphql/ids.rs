@@ -10,18 +10,21 @@ use uuid::Uuid;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeType {
     CreatorProfile,
+    ConnectInvite,
 }
 
 impl NodeType {
     fn as_str(self) -> &'static str {
         match self {
             NodeType::CreatorProfile => "CreatorProfile",
+            NodeType::ConnectInvite => "ConnectInvite",
         }
     }
 
     fn parse(s: &str) -> Option<Self> {
         match s {
             "CreatorProfile" => Some(NodeType::CreatorProfile),
+            "ConnectInvite" => Some(NodeType::ConnectInvite),
             _ => None,
         }
     }
@@ -30,6 +33,12 @@ impl NodeType {
 /// The global ID of a row.
 pub fn encode(ty: NodeType, id: Uuid) -> ID {
     ID(URL_SAFE_NO_PAD.encode(format!("{}:{}", ty.as_str(), id)))
+}
+
+/// The global ID of a row of a type named by its GraphQL name, for links that carry an id of a
+/// type this module does not dispatch on (e.g. `SocialAccount` in Connect page URLs).
+pub fn encode_named(type_name: &str, id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{type_name}:{id}"))
 }
 
 /// The type and row id behind a global ID, or `None` when it is not one of ours.

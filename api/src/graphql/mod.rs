@@ -3,15 +3,18 @@
 
 pub mod error;
 pub mod ids;
+pub mod invite;
+pub mod privacy;
 pub mod profile;
 pub mod query;
+pub mod user_error;
 
 use std::sync::Arc;
 
-use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, ErrorExtensions, MergedObject, Schema,
-};
+use async_graphql::{Context, EmptySubscription, ErrorExtensions, MergedObject, Schema};
 use domain::pagination::PageRequest;
+use domain::privacy::UpstreamRevoker;
+use domain::Actor;
 use domain::OrgId;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
@@ -24,8 +27,13 @@ use error::codes;
 #[graphql(name = "Query")]
 pub struct QueryRoot(query::NodeQuery, profile::ProfileQuery);
 
+/// Every mutation, one part per concept; a new concept adds its `…Mutation` here.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(invite::InviteMutation, privacy::PrivacyMutation);
+
 /// The executable schema.
-pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Per-request facts: who is asking and how to refer to this request in logs.
 #[derive(Clone, Debug)]
@@ -44,6 +52,10 @@ impl RequestContext {
 pub struct Shared {
     pub db: DatabaseConnection,
     pub config: GraphqlConfig,
+    /// The base URL the outside world reaches this process at.
+    pub public_url: String,
+    /// Revokes authorizations at their platform (erasure).
+    pub revoker: Arc<dyn UpstreamRevoker>,
 }
 
 /// A resolver's view of the context: the shared data and the request's facts together.
@@ -63,6 +75,20 @@ impl Api<'_> {
 
     pub fn request_id(&self) -> Uuid {
         self.request.request_id
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.shared.public_url
+    }
+
+    /// Who is acting, for the audit trail. Until requests are authenticated everyone acts
+    /// anonymously in the default organization.
+    pub fn actor(&self) -> Actor {
+        Actor::Anonymous
+    }
+
+    pub fn revoker(&self) -> Arc<dyn UpstreamRevoker> {
+        self.shared.revoker.clone()
     }
 
     pub fn default_page_size(&self) -> u64 {
@@ -92,14 +118,25 @@ impl ApiContext for Context<'_> {
 }
 
 /// Builds the schema with its limits.
-pub fn build_schema(db: DatabaseConnection, config: &GraphqlConfig) -> AppSchema {
-    let mut builder = Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .data(Arc::new(Shared {
-            db,
-            config: config.clone(),
-        }))
-        .limit_depth(config.max_depth)
-        .limit_complexity(config.max_complexity);
+pub fn build_schema(
+    db: DatabaseConnection,
+    config: &GraphqlConfig,
+    public_url: String,
+    revoker: Arc<dyn UpstreamRevoker>,
+) -> AppSchema {
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .data(Arc::new(Shared {
+        db,
+        config: config.clone(),
+        public_url,
+        revoker,
+    }))
+    .limit_depth(config.max_depth)
+    .limit_complexity(config.max_complexity);
     if !config.introspection {
         builder = builder.disable_introspection();
     }
@@ -108,9 +145,13 @@ pub fn build_schema(db: DatabaseConnection, config: &GraphqlConfig) -> AppSchema
 
 /// The schema's SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
 }
 
 /// Validates Relay pagination arguments against the configured maximum page size.

@@ -4,6 +4,7 @@ use async_graphql::{Context, Interface, Object, Result, ID};
 
 use super::error::to_graphql;
 use super::ids::{self, NodeType};
+use super::invite::ConnectInvite;
 use super::profile::CreatorProfile;
 use super::ApiContext;
 
@@ -12,6 +13,7 @@ use super::ApiContext;
 #[graphql(field(name = "id", ty = "ID", desc = "Opaque global id."))]
 pub enum Node {
     CreatorProfile(CreatorProfile),
+    ConnectInvite(ConnectInvite),
 }
 
 /// `node(id:)`: any object by its global id.
@@ -31,6 +33,13 @@ impl NodeQuery {
             NodeType::CreatorProfile => {
                 match domain::profiles::get(api.db(), api.org(), uuid).await {
                     Ok(p) => Ok(Some(Node::CreatorProfile(CreatorProfile(p)))),
+                    Err(domain::DomainError::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(to_graphql(e, api.request_id())),
+                }
+            }
+            NodeType::ConnectInvite => {
+                match domain::invites::get(api.db(), api.org(), uuid).await {
+                    Ok(i) => Ok(Some(Node::ConnectInvite(ConnectInvite(i)))),
                     Err(domain::DomainError::NotFound { .. }) => Ok(None),
                     Err(e) => Err(to_graphql(e, api.request_id())),
                 }

@@ -1,5 +1,8 @@
-//! The HTTP edges: health, readiness, metrics and the GraphQL endpoint.
+//! The HTTP edges: health, readiness, metrics, the GraphQL endpoint, the hosted Connect page and
+//! the platforms' callbacks.
 
+pub mod callbacks;
+pub mod connect;
 pub mod graphql;
 pub mod health;
 
@@ -13,5 +16,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::resource("/graphql")
                 .route(web::post().to(graphql::post))
                 .route(web::get().to(graphql::get)),
+        )
+        .route("/connect/{token}", web::get().to(connect::show))
+        .route(
+            "/callbacks/meta/deauthorize",
+            web::post().to(callbacks::meta_deauthorize),
+        )
+        .route(
+            "/callbacks/meta/data-deletion",
+            web::post().to(callbacks::meta_data_deletion),
+        )
+        .route(
+            "/callbacks/tiktok",
+            web::post().to(callbacks::tiktok_webhook),
+        )
+        .route(
+            "/privacy/deletions/{code}",
+            web::get().to(callbacks::deletion_status),
         );
 }
