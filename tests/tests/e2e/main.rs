@@ -1,9 +1,13 @@
 //! End-to-end tests: one binary, many modules, each test with its own database.
 
+mod callbacks;
 mod cli;
+mod connect_page;
 mod foundation;
 mod harness;
+mod privacy;
 mod schema;
+mod seed;
 
 use std::path::PathBuf;
 
