@@ -30,6 +30,7 @@ body { margin:0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sa
 main { max-width: 44rem; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.5rem; margin: .5rem 0 1rem; }
 h2 { font-size: 1.15rem; margin: 1.5rem 0 .5rem; }
+section.card > h2:first-child { margin-top: 0; }
 section.card, li.account { background:#fff; border-radius: .75rem; padding: 1rem; box-shadow: 0 1px 2px rgba(0,0,0,.08); }
 ul.promises { margin:0; padding-left: 1.2rem; }
 ul.promises li { margin: .35rem 0; }
