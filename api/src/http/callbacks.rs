@@ -48,14 +48,17 @@ fn verify_meta(
     req: &HttpRequest,
     form: &SignedRequestForm,
     callback: &str,
-) -> Result<deauthorization::SignedRequest, HttpResponse> {
+) -> Result<deauthorization::SignedRequest, Box<HttpResponse>> {
     let Some(secret) = state.config.callbacks.meta_app_secret.as_deref() else {
-        return Err(not_configured(callback, "callbacks.meta_app_secret"));
+        return Err(Box::new(not_configured(
+            callback,
+            "callbacks.meta_app_secret",
+        )));
     };
     deauthorization::verify_signed_request(&form.signed_request, &Secret::new(secret)).map_err(
         |why| {
             rejected(req, callback, &why);
-            HttpResponse::BadRequest().json(json!({"error": "invalid signed_request"}))
+            Box::new(HttpResponse::BadRequest().json(json!({"error": "invalid signed_request"})))
         },
     )
 }
@@ -68,7 +71,7 @@ pub async fn meta_deauthorize(
 ) -> HttpResponse {
     let signed = match verify_meta(&state, &req, &form, "meta.deauthorize") {
         Ok(s) => s,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let removal = Removal {
         provider: Provider::Meta,
@@ -90,7 +93,7 @@ pub async fn meta_data_deletion(
 ) -> HttpResponse {
     let signed = match verify_meta(&state, &req, &form, "meta.data_deletion") {
         Ok(s) => s,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let removal = Removal {
         provider: Provider::Meta,
