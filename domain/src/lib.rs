@@ -13,6 +13,7 @@ pub mod invites;
 pub mod kinds;
 pub mod link;
 pub mod organizations;
+pub mod outbox;
 pub mod pagination;
 pub mod platforms;
 pub mod privacy;
@@ -20,6 +21,7 @@ pub mod profiles;
 pub mod secret;
 pub mod tenant;
 pub mod vault;
+pub mod webhooks;
 
 pub use actor::Actor;
 pub use error::{DomainError, DomainResult};

@@ -10,6 +10,9 @@ use uuid::Uuid;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeType {
     CreatorProfile,
+    SocialAccount,
+    WebhookEndpoint,
+    WebhookDelivery,
     ConnectInvite,
 }
 
@@ -17,6 +20,9 @@ impl NodeType {
     fn as_str(self) -> &'static str {
         match self {
             NodeType::CreatorProfile => "CreatorProfile",
+            NodeType::SocialAccount => "SocialAccount",
+            NodeType::WebhookEndpoint => "WebhookEndpoint",
+            NodeType::WebhookDelivery => "WebhookDelivery",
             NodeType::ConnectInvite => "ConnectInvite",
         }
     }
@@ -24,6 +30,9 @@ impl NodeType {
     fn parse(s: &str) -> Option<Self> {
         match s {
             "CreatorProfile" => Some(NodeType::CreatorProfile),
+            "SocialAccount" => Some(NodeType::SocialAccount),
+            "WebhookEndpoint" => Some(NodeType::WebhookEndpoint),
+            "WebhookDelivery" => Some(NodeType::WebhookDelivery),
             "ConnectInvite" => Some(NodeType::ConnectInvite),
             _ => None,
         }

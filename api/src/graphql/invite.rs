@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use domain::entities::connect_invite;
 
 use super::ids::{self, NodeType};
-use super::user_error::{from_domain, UserError};
+use super::user_error::{user_error as from_domain, UserError};
 use super::ApiContext;
 
 /// A link a creator opens, with no account, to connect accounts to one profile.

@@ -2,38 +2,56 @@
 //! exposed as-is, so the schema changes only on purpose.
 
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod invite;
 pub mod privacy;
 pub mod profile;
 pub mod query;
 pub mod user_error;
+pub mod webhook;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, ErrorExtensions, MergedObject, Schema};
+use async_graphql::{Context, ErrorExtensions, MergedObject, MergedSubscription, Schema};
 use domain::pagination::PageRequest;
 use domain::privacy::UpstreamRevoker;
+use domain::vault::Keyring;
+use domain::webhooks::TargetPolicy;
 use domain::Actor;
 use domain::OrgId;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::config::GraphqlConfig;
+use crate::live::Bus;
 use error::codes;
 
 /// Every query field, one part per concept; a new concept adds its `…Query` here.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::NodeQuery, profile::ProfileQuery);
+pub struct QueryRoot(
+    query::NodeQuery,
+    profile::ProfileQuery,
+    webhook::WebhookQuery,
+);
 
-/// Every mutation, one part per concept; a new concept adds its `…Mutation` here.
+/// Every mutation, one part per concept.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(invite::InviteMutation, privacy::PrivacyMutation);
+pub struct MutationRoot(
+    webhook::WebhookMutation,
+    invite::InviteMutation,
+    privacy::PrivacyMutation,
+);
+
+/// Every subscription (served over a websocket at `/graphql`), one part per concept.
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct SubscriptionRoot(events::EventSubscription);
 
 /// The executable schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Per-request facts: who is asking and how to refer to this request in logs.
 #[derive(Clone, Debug)]
@@ -56,6 +74,17 @@ pub struct Shared {
     pub public_url: String,
     /// Revokes authorizations at their platform (erasure).
     pub revoker: Arc<dyn UpstreamRevoker>,
+    /// Live events and webhooks; absent only in schemas built for printing.
+    pub live: Option<Live>,
+}
+
+/// What subscriptions and webhook management use.
+pub struct Live {
+    pub bus: Bus,
+    /// Seals webhook signing secrets.
+    pub keyring: Arc<Keyring>,
+    /// The SSRF rules for webhook URLs.
+    pub webhook_targets: TargetPolicy,
 }
 
 /// A resolver's view of the context: the shared data and the request's facts together.
@@ -91,6 +120,10 @@ impl Api<'_> {
         self.shared.revoker.clone()
     }
 
+    pub fn live(&self) -> Option<&Live> {
+        self.shared.live.as_ref()
+    }
+
     pub fn default_page_size(&self) -> u64 {
         (self.shared.config.max_page_size as u64).min(20)
     }
@@ -121,19 +154,21 @@ impl ApiContext for Context<'_> {
 pub fn build_schema(
     db: DatabaseConnection,
     config: &GraphqlConfig,
+    live: Option<Live>,
     public_url: String,
     revoker: Arc<dyn UpstreamRevoker>,
 ) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .data(Arc::new(Shared {
         db,
         config: config.clone(),
         public_url,
         revoker,
+        live,
     }))
     .limit_depth(config.max_depth)
     .limit_complexity(config.max_complexity);
@@ -148,7 +183,7 @@ pub fn sdl() -> String {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .finish()
     .sdl()

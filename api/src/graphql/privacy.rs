@@ -3,7 +3,7 @@
 use async_graphql::{Context, InputObject, Json, Object, Result, SimpleObject, ID};
 
 use super::ids::{self, NodeType};
-use super::user_error::{from_domain, UserError};
+use super::user_error::{user_error as from_domain, UserError};
 use super::ApiContext;
 
 /// Names the profile a privacy request is about.

@@ -6,6 +6,7 @@ use super::error::to_graphql;
 use super::ids::{self, NodeType};
 use super::invite::ConnectInvite;
 use super::profile::CreatorProfile;
+use super::webhook::WebhookEndpoint;
 use super::ApiContext;
 
 /// An object with a global id, fetchable with `node(id:)`.
@@ -13,6 +14,7 @@ use super::ApiContext;
 #[graphql(field(name = "id", ty = "ID", desc = "Opaque global id."))]
 pub enum Node {
     CreatorProfile(CreatorProfile),
+    WebhookEndpoint(WebhookEndpoint),
     ConnectInvite(ConnectInvite),
 }
 
@@ -37,6 +39,13 @@ impl NodeQuery {
                     Err(e) => Err(to_graphql(e, api.request_id())),
                 }
             }
+            NodeType::WebhookEndpoint => {
+                match domain::webhooks::get_endpoint(api.db(), api.org(), uuid).await {
+                    Ok(e) => Ok(Some(Node::WebhookEndpoint(WebhookEndpoint(e)))),
+                    Err(domain::DomainError::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(to_graphql(e, api.request_id())),
+                }
+            }
             NodeType::ConnectInvite => {
                 match domain::invites::get(api.db(), api.org(), uuid).await {
                     Ok(i) => Ok(Some(Node::ConnectInvite(ConnectInvite(i)))),
@@ -44,6 +53,8 @@ impl NodeQuery {
                     Err(e) => Err(to_graphql(e, api.request_id())),
                 }
             }
+            // Not fetchable by id (yet): answered like an id that names nothing.
+            NodeType::SocialAccount | NodeType::WebhookDelivery => Ok(None),
         }
     }
 }

@@ -1,20 +1,20 @@
-//! `UserError`: an expected failure a mutation reports in its payload instead of as a GraphQL
-//! error (a profile that does not exist, an expiry out of range, a conflict).
+//! `UserError`: an expected failure of a mutation (bad input, a conflict, a missing row), carried
+//! in the payload's `userErrors` instead of as a GraphQL error.
 
 use async_graphql::SimpleObject;
 use domain::DomainError;
 use uuid::Uuid;
 
-use super::error::internal;
+use super::error::{codes, to_graphql};
 
-/// An expected failure of a mutation, for the user to fix.
+/// Something about the input that kept a mutation from happening. Nothing was changed.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct UserError {
-    /// A stable code to branch on, e.g. `NOT_FOUND` or `INVALID_EXPIRY`.
+    /// A stable code to branch on, e.g. `INVALID_URL` or `ACCOUNT_ALREADY_ASSOCIATED`.
     pub code: String,
-    /// The input field at fault, when one is.
+    /// The input field at fault, when there is one (e.g. `handleOrUrl`).
     pub field: Option<String>,
-    /// A sentence for humans.
+    /// A sentence for the person who typed the input.
     pub message: String,
 }
 
@@ -26,17 +26,27 @@ impl UserError {
             message: message.into(),
         }
     }
+
+    /// An id argument that names nothing the caller can see.
+    pub fn not_found(field: &str, what: &str) -> Self {
+        UserError::new(
+            codes::NOT_FOUND,
+            Some(field),
+            format!("no {what} with this id"),
+        )
+    }
 }
 
-/// A domain error as a user error when the user can act on it, or as a GraphQL error otherwise.
-pub fn from_domain(
+/// Splits a domain error into a user error (expected failures) or a GraphQL error (everything
+/// unexpected, logged and shown as INTERNAL). `field` names the argument a NotFound refers to.
+pub fn user_error(
     err: DomainError,
     not_found_field: &str,
     request_id: Uuid,
 ) -> async_graphql::Result<UserError> {
     match err {
         DomainError::NotFound { entity } => Ok(UserError::new(
-            "NOT_FOUND",
+            codes::NOT_FOUND,
             Some(not_found_field),
             format!("{entity} not found"),
         )),
@@ -46,8 +56,6 @@ pub fn from_domain(
             message,
         } => Ok(UserError::new(code, field, message)),
         DomainError::Conflict { code, message } => Ok(UserError::new(code, None, message)),
-        DomainError::Forbidden(message) => Ok(UserError::new("FORBIDDEN", None, message)),
-        DomainError::Upstream { .. } => Err(super::error::to_graphql(err, request_id)),
-        DomainError::Database(db) => Err(internal(&db, request_id)),
+        other => Err(to_graphql(other, request_id)),
     }
 }

@@ -4,11 +4,13 @@ mod browser;
 mod callbacks;
 mod cli;
 mod connect_page;
+mod events;
 mod foundation;
 mod harness;
 mod privacy;
 mod schema;
 mod seed;
+mod webhooks;
 
 use std::path::PathBuf;
 
