@@ -4,6 +4,8 @@
 
 pub mod accounts;
 pub mod actor;
+pub mod clock;
+pub mod connect;
 pub mod db;
 pub mod deauthorization;
 pub mod entities;

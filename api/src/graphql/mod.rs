@@ -1,10 +1,12 @@
 //! The GraphQL API. Types here are API types built from domain values, never database rows
 //! exposed as-is, so the schema changes only on purpose.
 
+pub mod connect;
 pub mod error;
 pub mod events;
 pub mod ids;
 pub mod invite;
+pub mod kinds;
 pub mod privacy;
 pub mod profile;
 pub mod query;
@@ -15,7 +17,6 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ErrorExtensions, MergedObject, MergedSubscription, Schema};
 use domain::pagination::PageRequest;
-use domain::privacy::UpstreamRevoker;
 use domain::vault::Keyring;
 use domain::webhooks::TargetPolicy;
 use domain::Actor;
@@ -23,6 +24,7 @@ use domain::OrgId;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
+use crate::app::Services;
 use crate::config::GraphqlConfig;
 use crate::live::Bus;
 use error::codes;
@@ -41,6 +43,7 @@ pub struct QueryRoot(
 #[graphql(name = "Mutation")]
 pub struct MutationRoot(
     webhook::WebhookMutation,
+    connect::ConnectMutation,
     invite::InviteMutation,
     privacy::PrivacyMutation,
 );
@@ -70,10 +73,8 @@ impl RequestContext {
 pub struct Shared {
     pub db: DatabaseConnection,
     pub config: GraphqlConfig,
-    /// The base URL the outside world reaches this process at.
-    pub public_url: String,
-    /// Revokes authorizations at their platform (erasure).
-    pub revoker: Arc<dyn UpstreamRevoker>,
+    /// The vault keyring, platform clients and clock.
+    pub services: Arc<Services>,
     /// Live events and webhooks; absent only in schemas built for printing.
     pub live: Option<Live>,
 }
@@ -107,7 +108,7 @@ impl Api<'_> {
     }
 
     pub fn public_url(&self) -> &str {
-        &self.shared.public_url
+        &self.shared.services.public_url
     }
 
     /// Who is acting, for the audit trail. Until requests are authenticated everyone acts
@@ -116,8 +117,9 @@ impl Api<'_> {
         Actor::Anonymous
     }
 
-    pub fn revoker(&self) -> Arc<dyn UpstreamRevoker> {
-        self.shared.revoker.clone()
+    /// The vault keyring, platform clients and clock.
+    pub fn services(&self) -> &Services {
+        &self.shared.services
     }
 
     pub fn live(&self) -> Option<&Live> {
@@ -155,8 +157,7 @@ pub fn build_schema(
     db: DatabaseConnection,
     config: &GraphqlConfig,
     live: Option<Live>,
-    public_url: String,
-    revoker: Arc<dyn UpstreamRevoker>,
+    services: Arc<Services>,
 ) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
@@ -166,9 +167,8 @@ pub fn build_schema(
     .data(Arc::new(Shared {
         db,
         config: config.clone(),
-        public_url,
-        revoker,
         live,
+        services,
     }))
     .limit_depth(config.max_depth)
     .limit_complexity(config.max_complexity);

@@ -99,15 +99,12 @@ impl PrivacyMutation {
                 "creator profile not found",
             )));
         };
-        let revoker = api.revoker();
-        match domain::privacy::erase(
-            api.db(),
-            api.org(),
-            profile_id,
-            &api.actor(),
-            revoker.as_ref(),
-        )
-        .await
+        let services = api.services();
+        let revoker = domain::link::revoke::PlatformRevoker {
+            keyring: &services.keyring,
+            clients: &services.clients,
+        };
+        match domain::privacy::erase(api.db(), api.org(), profile_id, &api.actor(), &revoker).await
         {
             Ok(erasure) => Ok(EraseCreatorDataPayload {
                 erased_profile_id: Some(input.profile_id),

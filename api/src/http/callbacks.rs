@@ -102,7 +102,7 @@ pub async fn meta_data_deletion(
     };
     match deauthorization::delete_user_data(&state.db, &removal, Utc::now()).await {
         Ok(request) => HttpResponse::Ok().json(json!({
-            "url": format!("{}/privacy/deletions/{}", state.public_url, request.confirmation_code),
+            "url": format!("{}/privacy/deletions/{}", state.services.public_url, request.confirmation_code),
             "confirmation_code": request.confirmation_code,
         })),
         Err(e) => internal(&e),

@@ -5,6 +5,7 @@ pub mod callbacks;
 pub mod connect;
 pub mod graphql;
 pub mod health;
+pub mod oauth;
 
 use actix_web::web;
 
@@ -17,6 +18,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(graphql::post))
                 .route(web::get().to(graphql::get)),
         )
+        .route("/oauth/facebook/select", web::post().to(oauth::select))
+        .route("/oauth/{platform}/start", web::get().to(oauth::start))
+        .route("/oauth/{platform}/callback", web::get().to(oauth::callback))
         .route("/connect/{token}", web::get().to(connect::show))
         .route(
             "/callbacks/meta/deauthorize",

@@ -2,7 +2,9 @@
 
 mod browser;
 mod callbacks;
+mod canary;
 mod cli;
+mod connect;
 mod connect_page;
 mod events;
 mod foundation;
@@ -10,6 +12,7 @@ mod harness;
 mod privacy;
 mod schema;
 mod seed;
+mod vault;
 mod webhooks;
 
 use std::path::PathBuf;

@@ -54,7 +54,7 @@ fn csrf_cookie(state: &AppState, value: String) -> Cookie<'static> {
         .path("/connect")
         .http_only(true)
         .same_site(SameSite::Strict)
-        .secure(state.public_url.starts_with("https://"))
+        .secure(state.services.public_url.starts_with("https://"))
         .finish()
 }
 
