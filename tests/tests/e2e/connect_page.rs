@@ -172,10 +172,6 @@ async fn an_invite_opens_a_page_with_every_account_its_badge_dates_and_actions(b
     assert!(html.contains(&format!(
         r#"<input type="hidden" name="csrf" value="{csrf}">"#
     )));
-    assert!(
-        html.contains(&format!(r#"action="/connect/{token}/accounts""#)),
-        "add by URL form"
-    );
 
     // Opening the page is noted on the invite.
     let id = payload["invite"]["id"].as_str().expect("id");
@@ -347,4 +343,165 @@ on_both_backends!(
     an_unknown_expired_or_revoked_invite_shows_the_same_page,
     a_bad_invite_request_is_a_user_error,
     invite_create_on_the_command_line_prints_a_link_that_opens_the_page,
+    unlink_and_remove_on_the_page_need_this_browsers_csrf_token,
 );
+
+/// Connects TikTok as `tiktok_leo` from the invite page's CONNECT link; returns where the flow
+/// sent the browser back to.
+pub async fn connect_from_invite(
+    app: &tests::TestApp,
+    token: &str,
+    provider: &str,
+    user: &str,
+) -> String {
+    let start = app
+        .client
+        .get(app.url(&format!("/oauth/{provider}/start?invite={token}")))
+        .send()
+        .await
+        .expect("start");
+    assert_eq!(start.status(), 302);
+    let authorize = start.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let back = crate::connect::consent(app, &authorize, user, None).await;
+    let (status, to) = crate::connect::callback(app, &back).await;
+    assert_eq!(status, 303, "{to}");
+    to
+}
+
+async fn unlink_and_remove_on_the_page_need_this_browsers_csrf_token(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let db = app.db.connect().await;
+    let org = seed::default_org(&app, &db).await;
+    let profile = seed::profile(&db, org, "Leo").await;
+    let (_, token) =
+        domain::invites::create(&db, org, profile, None, &domain::Actor::system("test"))
+            .await
+            .expect("invite");
+    let back = connect_from_invite(&app, &token, "tiktok", "tiktok_leo").await;
+    assert_eq!(back, format!("/connect/{token}?notice=connected"));
+    let page = app.client.get(app.url(&back)).send().await.expect("page");
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("cl_csrf="))
+        .expect("a CSRF cookie")
+        .to_owned();
+    let csrf = cookie["cl_csrf=".len()..]
+        .split(';')
+        .next()
+        .expect("value")
+        .to_owned();
+    let html = page.text().await.expect("html");
+    assert!(html.contains("Connected. Thank you!"));
+    assert!(html.contains(">Linked<"));
+    let (account, _) = crate::connect::account_by_platform(&db, Platform::Tiktok)
+        .await
+        .remove(0);
+    let unlink = app.url(&format!("/connect/{token}/accounts/{}/unlink", account.id));
+
+    // No cookie, a wrong token, another site's origin: refused, nothing changes.
+    let attempts = [
+        app.client.post(&unlink).form(&[("csrf", csrf.as_str())]),
+        app.client
+            .post(&unlink)
+            .header("cookie", format!("cl_csrf={csrf}"))
+            .form(&[("csrf", "A".repeat(43).as_str())]),
+        app.client
+            .post(&unlink)
+            .header("cookie", format!("cl_csrf={csrf}"))
+            .header("origin", "https://evil.example")
+            .form(&[("csrf", csrf.as_str())]),
+    ];
+    for attempt in attempts {
+        assert_eq!(attempt.send().await.expect("post").status(), 403);
+    }
+    assert_eq!(
+        seed::link_of(&db, account.id).await.status,
+        domain::LinkStatus::Linked
+    );
+    assert!(tests::logs()
+        .contents()
+        .contains("refused a Connect page post without a matching CSRF token"));
+
+    let ok = app
+        .client
+        .post(&unlink)
+        .header("cookie", format!("cl_csrf={csrf}"))
+        .header("origin", app.address.clone())
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(ok.status(), 303);
+    assert_eq!(
+        ok.headers()["location"],
+        format!("/connect/{token}?notice=unlinked")
+    );
+    let link = seed::link_of(&db, account.id).await;
+    assert_eq!(link.invalid_reason, Some(InvalidReason::Unlinked));
+    assert!(link.access_token.is_none() && link.refresh_token.is_none());
+    let revokes =
+        crate::connect::sandbox_calls(&app, "provider=tiktok&endpoint=revoke&user=tiktok_leo")
+            .await;
+    assert_eq!(revokes.len(), 1, "the sandbox saw the revoke");
+    let page = app
+        .client
+        .get(app.url(&format!("/connect/{token}")))
+        .send()
+        .await
+        .expect("page");
+    let html = page.text().await.expect("html");
+    assert!(html.contains("You unlinked this account.") && html.contains(">RECONNECT<"));
+
+    // Remove takes the account off the profile and so off the page; an account of another
+    // profile cannot be touched through this invite.
+    let other_profile = seed::profile(&db, org, "Mia").await;
+    let other = seed::account(
+        &db,
+        org,
+        other_profile,
+        AccountSeed {
+            platform: Platform::Youtube,
+            handle: "mia",
+            platform_user_id: None,
+            link: LinkSeed::None,
+        },
+    )
+    .await;
+    let foreign = app
+        .client
+        .post(app.url(&format!("/connect/{token}/accounts/{other}/remove")))
+        .header("cookie", format!("cl_csrf={csrf}"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(foreign.status(), 404);
+    let removed = app
+        .client
+        .post(app.url(&format!("/connect/{token}/accounts/{}/remove", account.id)))
+        .header("cookie", format!("cl_csrf={csrf}"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(removed.status(), 303);
+    let html = app
+        .client
+        .get(app.url(&format!("/connect/{token}?notice=removed")))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("The account was removed from this profile."));
+    assert!(!html.contains("@tiktok_leo") && html.contains("No accounts yet."));
+}

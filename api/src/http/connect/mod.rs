@@ -98,10 +98,6 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "connected" => "Connected. Thank you!",
         "unlinked" => "Unlinked: we no longer read this account's data.",
         "removed" => "The account was removed from this profile.",
-        "added" => "Account added. Connect it so we can read its data.",
-        "csrf" => "That form was out of date. Please try again.",
-        "invalid_url" => "That does not look like a profile link or handle we know.",
-        "conflict" => "That account is already part of another profile. Ask your contact to remove it there or merge the profiles.",
         "failed" => "Something went wrong. Please try again.",
         _ => return None,
     })
@@ -170,4 +166,99 @@ fn failure(e: &domain::DomainError) -> HttpResponse {
             "We could not show this page. Please try again in a minute.",
         ),
     )
+}
+
+/// A form post of the Connect page: only its CSRF token.
+#[derive(serde::Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+fn back_to(token: &str, param: &str, code: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, format!("/connect/{token}?{param}={code}")))
+        .finish()
+}
+
+/// `POST /connect/{token}/accounts/{account}/{unlink|remove}`: the creator unlinks an account
+/// (revoke upstream, tokens erased, INVALID/UNLINKED) or removes it from the profile. Only
+/// accounts of the invite's profile can be touched; a post without this browser's CSRF token, or
+/// from another site, is refused and logged.
+pub async fn account_action(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, uuid::Uuid, String)>,
+    form: web::Form<ActionForm>,
+) -> HttpResponse {
+    let (token, account_id, action) = path.into_inner();
+    let remove = match action.as_str() {
+        "unlink" => false,
+        "remove" => true,
+        _ => return html(actix_web::http::StatusCode::NOT_FOUND, page::not_found()),
+    };
+    let invite = match domain::invites::resolve(&state.db, &token).await {
+        Ok(invite) => invite,
+        Err(domain::DomainError::NotFound { .. }) => {
+            return html(actix_web::http::StatusCode::NOT_FOUND, page::not_found())
+        }
+        Err(e) => return failure(&e),
+    };
+    if !csrf_ok(&req, &state.services.public_url, &form.csrf) {
+        tracing::warn!(
+            target: "security",
+            invite_id = %invite.id,
+            peer = %req.connection_info().realip_remote_addr().unwrap_or("unknown"),
+            "refused a Connect page post without a matching CSRF token"
+        );
+        return html(
+            actix_web::http::StatusCode::FORBIDDEN,
+            page::simple(
+                "This form has expired",
+                "Open your Connect link again and retry.",
+            ),
+        );
+    }
+    let (_, accounts) = match domain::invites::roster(&state.db, &invite).await {
+        Ok(r) => r,
+        Err(e) => return failure(&e),
+    };
+    if !accounts.iter().any(|(a, _)| a.id == account_id) {
+        return html(actix_web::http::StatusCode::NOT_FOUND, page::not_found());
+    }
+    let org = domain::OrgId::new(invite.organization_id);
+    let actor = domain::Actor::Invite(invite.id);
+    let services = &state.services;
+    let result = if remove {
+        domain::link::revoke::remove(
+            &state.db,
+            &services.keyring,
+            &services.clients,
+            org,
+            account_id,
+            actor,
+        )
+        .await
+    } else {
+        domain::link::revoke::unlink(
+            &state.db,
+            &services.keyring,
+            &services.clients,
+            org,
+            account_id,
+            actor,
+        )
+        .await
+    };
+    match result {
+        Ok(_) => back_to(
+            &token,
+            "notice",
+            if remove { "removed" } else { "unlinked" },
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, account_id = %account_id, "connect page action failed");
+            back_to(&token, "error", "failed")
+        }
+    }
 }

@@ -140,7 +140,7 @@ pub fn render(
                     }
                     h2 #accounts-title { "Your accounts" }
                     @if accounts.is_empty() {
-                        p { "No accounts yet. Connect one below, or add one by its link." }
+                        p { "No accounts yet. Connect one below." }
                     } @else {
                         ul.accounts aria-labelledby="accounts-title" {
                             @for (account, link) in accounts {
@@ -159,25 +159,6 @@ pub fn render(
                             }
                         }
                         p.hint { "Instagram accounts must be professional (Business or Creator) and attached to a Facebook Page; one Facebook login connects the Page and its Instagram account together." }
-                    }
-                    h2 #add-title { "Add an account by its link" }
-                    section.card aria-labelledby="add-title" {
-                        form.add method="post" action={ "/connect/" (cx.token) "/accounts" } {
-                            input type="hidden" name="csrf" value=(cx.csrf);
-                            label for="account-url" { "Profile link or @handle" }
-                            input #account-url type="text" name="url" required
-                                autocomplete="off" inputmode="url"
-                                placeholder="https://www.instagram.com/yourname";
-                            label for="account-platform" { "Platform (needed for a bare @handle)" }
-                            select #account-platform name="platform" {
-                                option value="" { "Detect from the link" }
-                                @for p in [Platform::Instagram, Platform::Facebook, Platform::Tiktok, Platform::Youtube] {
-                                    option value=(p.as_str()) { (platform_name(p)) }
-                                }
-                            }
-                            button.secondary type="submit" { "Add account" }
-                            p.hint { "Adding an account does not connect it: connect it afterwards so we can read its data." }
-                        }
                     }
                 }
             }
