@@ -194,9 +194,10 @@ async fn the_connect_page_works_in_chromium_on_a_desktop_and_a_phone(backend: Ba
     let token = url.rsplit('/').next().expect("token").to_owned();
 
     let driver = start_driver().await;
+    // The phone first: the desktop run goes on to connect an account.
     for (width, height, phone, name) in [
-        (1100, 1900, false, "connect-page-desktop.png"),
         (390, 2000, true, "connect-page-phone.png"),
+        (1100, 1900, false, "connect-page-desktop.png"),
     ] {
         let client = browser(&driver, width, height, phone).await;
         client.goto(&url).await.expect("open the invite");
@@ -260,7 +261,13 @@ async fn the_connect_page_works_in_chromium_on_a_desktop_and_a_phone(backend: Ba
 
         screenshot(&client, name).await;
 
-        // Clicking CONNECT leads into the OAuth flow for this invite.
+        if phone {
+            client.close().await.expect("close the browser");
+            continue;
+        }
+
+        // The whole flow, as a creator does it: CONNECT, consent on the (sandbox) platform's
+        // page, and back on the Connect page with the new account green.
         client
             .find(Locator::Css("a[aria-label='Connect TikTok']"))
             .await
@@ -268,9 +275,66 @@ async fn the_connect_page_works_in_chromium_on_a_desktop_and_a_phone(backend: Ba
             .click()
             .await
             .expect("click CONNECT");
-        let landed = client.current_url().await.expect("url");
-        assert_eq!(landed.path(), "/oauth/tiktok/start");
-        assert_eq!(landed.query(), Some(format!("invite={token}").as_str()));
+        client
+            .wait()
+            .at_most(StdDuration::from_secs(20))
+            .for_element(Locator::Css("button[value='allow']"))
+            .await
+            .expect("the sandbox consent page");
+        let consent = client.current_url().await.expect("url");
+        assert!(consent.path().starts_with("/sandbox/tiktok/"), "{consent}");
+        client
+            .find(Locator::Css(
+                "input[name='sandbox_user'][value='tiktok_leo']",
+            ))
+            .await
+            .expect("the sandbox user tiktok_leo")
+            .click()
+            .await
+            .expect("pick the user");
+        screenshot(&client, "sandbox-consent.png").await;
+        client
+            .find(Locator::Css("button[value='allow']"))
+            .await
+            .expect("Allow")
+            .click()
+            .await
+            .expect("click Allow");
+        // Three redirects (consent, callback, page) may still be under way when the click returns.
+        let _ = client
+            .wait()
+            .at_most(StdDuration::from_secs(20))
+            .for_element(Locator::Css(".notice-ok"))
+            .await;
+        let back = client.current_url().await.expect("url");
+        let source = client.source().await.expect("source");
+        assert_eq!(back.path(), format!("/connect/{token}"), "{source}");
+        let notice = client
+            .find(Locator::Css(".notice-ok"))
+            .await
+            .expect("a notice")
+            .text()
+            .await
+            .expect("text");
+        assert_eq!(notice, "Connected. Thank you!");
+        let accounts = client
+            .find_all(Locator::Css("li.account"))
+            .await
+            .expect("accounts");
+        assert_eq!(accounts.len(), 6, "the new TikTok account joined the five");
+        let new = &accounts[5];
+        assert_eq!(
+            new.attr("data-platform").await.expect("attr").as_deref(),
+            Some("TIKTOK")
+        );
+        let badge = new.find(Locator::Css(".badge")).await.expect("badge");
+        assert_eq!(badge.text().await.expect("text"), "Linked");
+        assert_eq!(
+            badge.css_value("background-color").await.expect("css"),
+            "rgba(23, 128, 61, 1)",
+            "green"
+        );
+        screenshot(&client, "connect-page-after-connect.png").await;
 
         client.close().await.expect("close the browser");
     }
