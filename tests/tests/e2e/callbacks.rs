@@ -332,4 +332,39 @@ on_both_backends!(
     a_meta_data_deletion_request_deletes_pulled_data_and_reports_its_status,
     tiktok_authorization_removed_revokes_and_bad_or_stale_signatures_are_refused,
     callbacks_without_a_configured_secret_are_unavailable,
+    a_meta_user_connected_through_the_sandbox_is_revoked_by_their_deauthorize,
 );
+
+async fn a_meta_user_connected_through_the_sandbox_is_revoked_by_their_deauthorize(
+    backend: Backend,
+) {
+    let Some(app) = app(backend).await else {
+        return;
+    };
+    let db = app.db.connect().await;
+    let org = seed::default_org(&app, &db).await;
+    let profile = seed::profile(&db, org, "Ben").await;
+    let (status, body) =
+        crate::connect::connect(&app, &seed::profile_gid(profile), "INSTAGRAM", "meta_ben").await;
+    assert!(status < 400, "{body}");
+    let linked = crate::connect::account_by_platform(&db, Platform::Instagram).await;
+    let (instagram, link) = linked.into_iter().next().expect("an Instagram account");
+    let user = link
+        .expect("a link")
+        .provider_user_id
+        .expect("the connect flow records the Meta user who granted the link");
+    let facebook = instagram.paired_account_id.expect("its Facebook Page");
+
+    let signed = sign_request(
+        &json!({"algorithm": "HMAC-SHA256", "issued_at": Utc::now().timestamp(), "user_id": user}),
+        &Secret::new(META_SECRET),
+    );
+    let response = post_signed_request(&app, "/callbacks/meta/deauthorize", &signed).await;
+    assert_eq!(response.status(), 200);
+    for account in [instagram.id, facebook] {
+        let link = seed::link_of(&db, account).await;
+        assert_eq!(link.status, LinkStatus::Invalid);
+        assert_eq!(link.invalid_reason, Some(InvalidReason::PermissionsRevoked));
+        assert!(link.access_token.is_none());
+    }
+}

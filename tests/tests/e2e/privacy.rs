@@ -161,8 +161,8 @@ async fn erasure_deletes_everything_and_keeps_one_tombstone(backend: Backend) {
     assert_eq!(payload["userErrors"], json!([]));
     assert_eq!(payload["erasedProfileId"], seed::profile_gid(profile));
     assert_eq!(payload["accountsErased"], 2);
-    // No platform client is wired into the application yet: the one authorization with tokens
-    // could not be revoked upstream, and its tokens are deleted all the same.
+    // The seeded tokens were never sealed by this vault, so the platform revoke cannot be made;
+    // the tokens are deleted all the same.
     assert_eq!(payload["revokedUpstream"], 0);
     assert_eq!(payload["revokeFailures"], 1);
 
@@ -257,4 +257,29 @@ async fn erasure_deletes_everything_and_keeps_one_tombstone(backend: Backend) {
 on_both_backends!(
     the_export_holds_everything_about_the_profile_and_no_secret,
     erasure_deletes_everything_and_keeps_one_tombstone,
+    erasure_revokes_a_connected_account_at_its_platform,
 );
+
+async fn erasure_revokes_a_connected_account_at_its_platform(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let db = app.db.connect().await;
+    let org = seed::default_org(&app, &db).await;
+    let profile = seed::profile(&db, org, "Leo").await;
+    let gid = seed::profile_gid(profile);
+    let (status, body) = crate::connect::connect(&app, &gid, "TIKTOK", "tiktok_leo").await;
+    assert!(status < 400, "{body}");
+    let data = app
+        .graphql_ok(ERASE, json!({"input": {"profileId": gid}}))
+        .await;
+    let payload = &data["eraseCreatorData"];
+    assert_eq!(payload["accountsErased"], 1, "{payload}");
+    assert_eq!(payload["revokedUpstream"], 1);
+    assert_eq!(payload["revokeFailures"], 0);
+    let revokes =
+        crate::connect::sandbox_calls(&app, "provider=tiktok&endpoint=revoke&user=tiktok_leo")
+            .await;
+    assert_eq!(revokes.len(), 1, "the sandbox saw the revoke");
+    assert_eq!(link::Entity::find().count(&db).await.expect("q"), 0);
+}
