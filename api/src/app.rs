@@ -281,7 +281,6 @@ impl Application {
             },
         )
         .await?;
-
         let addr = format!("{}:{}", config.http.host, config.http.port);
         let listener = TcpListener::bind(&addr).map_err(|source| StartError::Bind {
             addr: addr.clone(),

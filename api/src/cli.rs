@@ -68,6 +68,11 @@ pub enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Connect invites: links creators open to connect their accounts.
+    Invite {
+        #[command(subcommand)]
+        action: InviteAction,
+    },
     /// The token vault's keys.
     Vault {
         #[command(subcommand)]
@@ -134,6 +139,22 @@ pub enum TokenCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum InviteAction {
+    /// Create an invite to a profile's Connect page and print its link (shown only once).
+    Create {
+        /// The organization: its id or its exact name.
+        #[arg(long)]
+        org: String,
+        /// The creator profile: its GraphQL id or its UUID.
+        #[arg(long)]
+        profile: String,
+        /// How long the link works, in seconds (300 to 2592000; default 7 days).
+        #[arg(long)]
+        expires_in: Option<i64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum VaultAction {
     /// Re-seal every stored token and secret under the active (first) key of `vault.keys`.
     /// Resumable: run it again after an interruption; values already under the active key are skipped.
@@ -192,13 +213,13 @@ pub enum CliError {
     #[error("cannot seed: {0}")]
     Seed(String),
     #[error("{0}")]
-    Retry(#[from] jobs::dead::RetryError),
-    #[error("cannot set up metrics: {0}")]
-    Metrics(#[from] prometheus::Error),
-    #[error("{0}")]
     Domain(#[from] domain::DomainError),
     #[error("{0}")]
     Usage(String),
+    #[error("{0}")]
+    Retry(#[from] jobs::dead::RetryError),
+    #[error("cannot set up metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
 }
 
 impl CliError {
@@ -352,6 +373,35 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
                 done.media,
                 org
             );
+        }
+        Command::Invite {
+            action:
+                InviteAction::Create {
+                    org,
+                    profile,
+                    expires_in,
+                },
+        } => {
+            let db = open_database(&config).await?;
+            let org = domain::organizations::find(&db, &org)
+                .await?
+                .ok_or_else(|| CliError::Usage(format!("no organization `{org}`")))?;
+            let profile_id = crate::graphql::ids::decode_as(
+                crate::graphql::ids::NodeType::CreatorProfile,
+                &profile,
+            )
+            .or_else(|| uuid::Uuid::parse_str(&profile).ok())
+            .ok_or_else(|| CliError::Usage(format!("`{profile}` is not a profile id")))?;
+            let (invite, token) = domain::invites::create(
+                &db,
+                org,
+                profile_id,
+                expires_in.map(chrono::Duration::seconds),
+                &domain::Actor::system("cli"),
+            )
+            .await?;
+            println!("{}/connect/{token}", config.public_url(config.http.port));
+            eprintln!("expires at {}", invite.expires_at.to_rfc3339());
         }
         Command::Vault {
             action: VaultAction::Keygen,

@@ -34,6 +34,7 @@ pub struct Config {
     pub sandbox: SandboxConfig,
     pub events: EventsConfig,
     pub webhooks: WebhooksConfig,
+    pub callbacks: CallbacksConfig,
     pub jobs: JobsConfig,
 }
 
@@ -342,6 +343,19 @@ pub struct WebhooksConfig {
     pub max_attempts: u32,
 }
 
+/// The secrets platforms sign their callbacks with (deauthorize, data deletion,
+/// `authorization.removed`). A callback whose secret is unset answers 503: it cannot be verified.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallbacksConfig {
+    /// The Meta app secret: the key of `signed_request`'s HMAC-SHA256.
+    pub meta_app_secret: Option<String>,
+    /// The TikTok app's `client_key`; webhook events for another app are refused.
+    pub tiktok_client_key: Option<String>,
+    /// The TikTok app's `client_secret`: the key of the `TikTok-Signature` HMAC-SHA256.
+    pub tiktok_client_secret: Option<String>,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -401,6 +415,7 @@ impl Default for Config {
                 timeout_secs: 10,
                 max_attempts: 15,
             },
+            callbacks: CallbacksConfig::default(),
             jobs: JobsConfig {
                 in_process: true,
                 worker_name: None,
@@ -635,6 +650,17 @@ impl Config {
         }
         if self.mode == Mode::Production && self.webhooks.allow_private_targets {
             tracing::warn!("webhooks.allow_private_targets is on in production: webhook URLs may reach internal addresses");
+        }
+        let empty = |v: &Option<String>| v.as_deref().is_some_and(|s| s.trim().is_empty());
+        if empty(&self.callbacks.meta_app_secret) {
+            return Err(ConfigError::Invalid(
+                "callbacks.meta_app_secret (CREATORLINK_CALLBACKS_META_APP_SECRET): must not be empty".into(),
+            ));
+        }
+        if empty(&self.callbacks.tiktok_client_secret) {
+            return Err(ConfigError::Invalid(
+                "callbacks.tiktok_client_secret (CREATORLINK_CALLBACKS_TIKTOK_CLIENT_SECRET): must not be empty".into(),
+            ));
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| ConfigError::Invalid(format!("log.level (CREATORLINK_LOG_LEVEL): {e}")))?;

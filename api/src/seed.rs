@@ -269,6 +269,7 @@ fn account(
         id: Set(Uuid::now_v7()),
         organization_id: Set(org.uuid()),
         account_id: Set(id),
+        provider_user_id: Set(None),
         status: Set(status),
         invalid_reason: Set(reason),
         authenticated_at: Set(authenticated_at),

@@ -20,6 +20,20 @@ pub async fn create(db: &impl ConnectionTrait, name: &str) -> DomainResult<organ
     Ok(model)
 }
 
+/// The organization with id `id_or_name` (a UUID) or, failing that, with that exact name.
+pub async fn find(db: &impl ConnectionTrait, id_or_name: &str) -> DomainResult<Option<OrgId>> {
+    if let Ok(id) = Uuid::parse_str(id_or_name.trim()) {
+        if let Some(found) = organization::Entity::find_by_id(id).one(db).await? {
+            return Ok(Some(OrgId::new(found.id)));
+        }
+    }
+    Ok(organization::Entity::find()
+        .filter(organization::Column::Name.eq(id_or_name.trim()))
+        .one(db)
+        .await?
+        .map(|o| OrgId::new(o.id)))
+}
+
 /// The organization called `name`, created if there is none yet. Used by the embedded mode for
 /// its single default tenant.
 pub async fn ensure_named(db: &impl ConnectionTrait, name: &str) -> DomainResult<OrgId> {

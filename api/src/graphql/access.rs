@@ -26,7 +26,7 @@ use async_graphql::{
     ErrorExtensions, Name, Pos, Positioned, Request, ServerError, ServerResult, Value, Variables,
 };
 use domain::access::{Caller, Role, Scope};
-use domain::entities::{media, social_account};
+use domain::entities::{connect_invite, media, social_account};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -223,6 +223,18 @@ pub const RULES: &[(&str, Rule)] = &[
             .key(Scope::AccountsWrite)
             .creator_owns("profileId"),
     ),
+    (
+        "Mutation.createConnectInvite",
+        Rule::staff().creator_owns("input.profileId"),
+    ),
+    (
+        "Mutation.exportCreatorData",
+        Rule::staff().creator_owns("input.profileId"),
+    ),
+    (
+        "Mutation.eraseCreatorData",
+        Rule::admin().creator_owns("input.profileId"),
+    ),
     ("Mutation.createApiKey", Rule::admin()),
     ("Mutation.revokeApiKey", Rule::admin()),
     (
@@ -274,6 +286,7 @@ pub const fn node_rule(ty: NodeType) -> Rule {
             Rule::staff().key(Scope::ProfilesRead).creator_owns("id")
         }
         NodeType::Media => Rule::staff().key(Scope::MetricsRead).creator_owns("id"),
+        NodeType::ConnectInvite => Rule::staff().creator_owns("id"),
         NodeType::Organization => Rule::anyone(),
         NodeType::ApiKey => Rule::admin(),
         NodeType::WebhookEndpoint | NodeType::WebhookDelivery => {
@@ -308,6 +321,13 @@ async fn owner_profile(shared: &Shared, caller: &Caller, ty: NodeType, id: Uuid)
                 .flatten()
                 .and_then(|a| a.profile_id)
         }
+        NodeType::ConnectInvite => connect_invite::Entity::find_by_id(id)
+            .filter(connect_invite::Column::OrganizationId.eq(caller.org().uuid()))
+            .one(&shared.db)
+            .await
+            .ok()
+            .flatten()
+            .map(|i| i.profile_id),
         NodeType::Organization
         | NodeType::ApiKey
         | NodeType::WebhookEndpoint

@@ -16,6 +16,7 @@ pub enum NodeType {
     Organization,
     WebhookEndpoint,
     WebhookDelivery,
+    ConnectInvite,
 }
 
 impl NodeType {
@@ -28,6 +29,7 @@ impl NodeType {
             NodeType::Organization => "Organization",
             NodeType::WebhookEndpoint => "WebhookEndpoint",
             NodeType::WebhookDelivery => "WebhookDelivery",
+            NodeType::ConnectInvite => "ConnectInvite",
         }
     }
 
@@ -40,6 +42,7 @@ impl NodeType {
             "Organization" => Some(NodeType::Organization),
             "WebhookEndpoint" => Some(NodeType::WebhookEndpoint),
             "WebhookDelivery" => Some(NodeType::WebhookDelivery),
+            "ConnectInvite" => Some(NodeType::ConnectInvite),
             _ => None,
         }
     }
@@ -48,6 +51,12 @@ impl NodeType {
 /// The global ID of a row.
 pub fn encode(ty: NodeType, id: Uuid) -> ID {
     ID(URL_SAFE_NO_PAD.encode(format!("{}:{}", ty.as_str(), id)))
+}
+
+/// The global ID of a row of a type named by its GraphQL name, for links that carry an id of a
+/// type this module does not dispatch on (e.g. `SocialAccount` in Connect page URLs).
+pub fn encode_named(type_name: &str, id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{type_name}:{id}"))
 }
 
 /// The type and row id behind a global ID, or `None` when it is not one of ours.

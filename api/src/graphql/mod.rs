@@ -8,10 +8,12 @@ pub mod connect;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod invite;
 pub mod kinds;
 pub mod link;
 pub mod loaders;
 pub mod metrics;
+pub mod privacy;
 pub mod profile;
 pub mod profile_mutation;
 pub mod query;
@@ -58,6 +60,8 @@ pub struct MutationRoot(
     connect::ConnectMutation,
     profile_mutation::ProfileMutation,
     account::AccountMutation,
+    invite::InviteMutation,
+    privacy::PrivacyMutation,
 );
 
 /// Every subscription (served over a websocket at `/graphql`), one part per concept.
@@ -133,6 +137,10 @@ impl Api<'_> {
 
     pub fn request_id(&self) -> Uuid {
         self.request.request_id
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.shared.services.public_url
     }
 
     /// The vault keyring, platform clients and clock.

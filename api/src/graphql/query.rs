@@ -6,6 +6,7 @@ use super::account::SocialAccount;
 use super::api_key::ApiKey;
 use super::error::to_graphql;
 use super::ids::{self, NodeType};
+use super::invite::ConnectInvite;
 use super::loaders::{AccountById, ProfileById};
 use super::metrics::Media;
 use super::profile::CreatorProfile;
@@ -28,6 +29,7 @@ pub enum Node {
     Media(Media),
     Organization(Organization),
     WebhookEndpoint(WebhookEndpoint),
+    ConnectInvite(ConnectInvite),
 }
 
 async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
@@ -65,6 +67,11 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
             Err(domain::DomainError::NotFound { .. }) => None,
             Err(e) => return Err(to_graphql(e, api.request_id())),
         },
+        NodeType::ConnectInvite => match domain::invites::get(api.db(), api.org(), uuid).await {
+            Ok(i) => Some(Node::ConnectInvite(ConnectInvite(i))),
+            Err(domain::DomainError::NotFound { .. }) => None,
+            Err(e) => return Err(to_graphql(e, api.request_id())),
+        },
         // Not fetchable by id (yet): answered like an id that names nothing.
         NodeType::WebhookDelivery => None,
     })
@@ -89,7 +96,6 @@ impl NodeQuery {
 
     /// Fetches objects by global id, in the order given (at most 100); an entry is null when
     /// that object does not exist or is not visible to the caller.
-    /// Access: what each object's type requires (see the type's description).
     /// Access: role admin; no API keys; no creators.
     async fn nodes(
         &self,

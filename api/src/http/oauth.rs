@@ -157,7 +157,7 @@ pub async fn start(
             platform,
             invite_id: Some(invite.id),
             account_id,
-            redirect_to: Some(format!("/connect/{token}")),
+            redirect_to: Some(format!("/connect/{token}?notice=connected")),
         },
     )
     .await;

@@ -303,6 +303,7 @@ fn new_link(account: &social_account::Model) -> link::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(account.organization_id),
         account_id: Set(account.id),
+        provider_user_id: Set(None),
         status: Set(LinkStatus::NotLinked),
         invalid_reason: Set(None),
         authenticated_at: Set(None),

@@ -295,6 +295,10 @@ async fn write_link(
     };
     active.requested_scopes = Set(requested.join(" "));
     active.granted_scopes = Set(tokens.granted_scopes.join(" "));
+    // Who granted it, so a platform's deauthorize callback naming that user finds this link.
+    if tokens.provider_user_id.is_some() || existing.is_none() {
+        active.provider_user_id = Set(tokens.provider_user_id.clone());
+    }
     active.last_error = Set(None);
     active.last_error_at = Set(None);
     active.refresh_failures = Set(0);

@@ -41,6 +41,9 @@ pub struct Model {
     /// Space-separated scopes the platform granted.
     #[sea_orm(column_type = "Text")]
     pub granted_scopes: String,
+    /// The platform's id for the user who granted this link (Meta app-scoped user id, TikTok
+    /// `open_id`, Google subject): how a deauthorize callback naming a user finds its links.
+    pub provider_user_id: Option<String>,
     pub last_refreshed_at: Option<DateTimeUtc>,
     pub last_synced_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Text", nullable)]

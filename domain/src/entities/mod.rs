@@ -7,6 +7,7 @@ pub mod connect_invite;
 pub mod creator_profile;
 pub mod creator_profile_member;
 pub mod dead_job;
+pub mod deletion_request;
 pub mod link;
 pub mod link_event;
 pub mod media;
@@ -29,6 +30,7 @@ pub mod prelude {
     pub use super::creator_profile::Entity as CreatorProfile;
     pub use super::creator_profile_member::Entity as CreatorProfileMember;
     pub use super::dead_job::Entity as DeadJob;
+    pub use super::deletion_request::Entity as DeletionRequest;
     pub use super::link::Entity as Link;
     pub use super::link_event::Entity as LinkEvent;
     pub use super::media::Entity as Media;

@@ -98,6 +98,37 @@ fn revoke_token(keyring: &Keyring, provider: Provider, l: &link::Model) -> Optio
     }
 }
 
+/// Revokes `l`'s grant at `provider` with its stored token, retrying briefly; the caller erases
+/// the tokens locally whatever this returns. Used by privacy erasure through [`PlatformRevoker`].
+pub async fn revoke_at_platform(
+    keyring: &Keyring,
+    clients: &Clients,
+    provider: Provider,
+    l: &link::Model,
+) -> Revoked {
+    match revoke_token(keyring, provider, l) {
+        Some(token) => revoke_upstream(clients, provider, &token).await,
+        None => Revoked::NothingStored,
+    }
+}
+
+/// Revokes grants at their platform with the application's vault and clients.
+pub struct PlatformRevoker<'a> {
+    pub keyring: &'a Keyring,
+    pub clients: &'a Clients,
+}
+
+#[async_trait::async_trait]
+impl crate::privacy::UpstreamRevoker for PlatformRevoker<'_> {
+    async fn revoke(&self, account: &social_account::Model, l: &link::Model) -> Result<(), String> {
+        match revoke_at_platform(self.keyring, self.clients, account.platform.provider(), l).await {
+            Revoked::Yes | Revoked::AlreadyGone => Ok(()),
+            Revoked::Failed => Err("the platform kept failing".into()),
+            Revoked::NothingStored => Err("no stored token could be opened".into()),
+        }
+    }
+}
+
 fn derived(l: &link::Model, now: DateTime<Utc>) -> LinkStatus {
     status::derive(
         &LinkState {

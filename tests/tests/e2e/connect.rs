@@ -600,7 +600,7 @@ async fn the_start_endpoint_needs_a_valid_invite(backend: Backend) {
     let back = consent(&app, &authorize, "tiktok_leo", None).await;
     let (status, to) = callback(&app, &back).await;
     assert_eq!(status, 303, "back to the invite page");
-    assert_eq!(to, format!("/connect/{token}"));
+    assert_eq!(to, format!("/connect/{token}?notice=connected"));
     let states = oauth_state::Entity::find().all(&db).await.expect("states");
     assert!(
         states.iter().all(|s| s.redirect_to.is_none()),

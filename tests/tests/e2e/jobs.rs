@@ -57,6 +57,7 @@ pub async fn linked_account(
         data_access_expires_at: Set(None),
         requested_scopes: Set(String::new()),
         granted_scopes: Set(String::new()),
+        provider_user_id: Set(None),
         last_refreshed_at: Set(None),
         last_synced_at: Set(None),
         last_error: Set(None),

@@ -1,0 +1,110 @@
+//! Connect invites: the signed, expiring link to the hosted Connect page of one profile.
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use domain::entities::connect_invite;
+
+use super::ids::{self, NodeType};
+use super::user_error::{user_error as from_domain, UserError};
+use super::ApiContext;
+
+/// A link a creator opens, with no account, to connect accounts to one profile.
+pub struct ConnectInvite(pub connect_invite::Model);
+
+#[Object]
+impl ConnectInvite {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::ConnectInvite, self.0.id)
+    }
+
+    /// The profile the invite connects accounts to.
+    async fn profile_id(&self) -> ID {
+        ids::encode(NodeType::CreatorProfile, self.0.profile_id)
+    }
+
+    /// When the invite was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When the link stops working.
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.0.expires_at
+    }
+
+    /// When the link was revoked, if it was.
+    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
+        self.0.revoked_at
+    }
+
+    /// When the creator last opened the Connect page.
+    async fn last_opened_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_opened_at
+    }
+}
+
+/// What `createConnectInvite` needs.
+#[derive(InputObject)]
+pub struct CreateConnectInviteInput {
+    /// The profile whose accounts the creator will connect.
+    pub profile_id: ID,
+    /// How long the link works, in seconds: from 300 (5 minutes) to 2592000 (30 days); default
+    /// 604800 (7 days).
+    pub expires_in: Option<i32>,
+}
+
+/// The result of `createConnectInvite`.
+#[derive(SimpleObject)]
+pub struct CreateConnectInvitePayload {
+    /// The new invite; null when `userErrors` says why not.
+    pub invite: Option<ConnectInvite>,
+    /// The link to send to the creator. It is shown once: only its hash is stored.
+    pub url: Option<String>,
+    /// Why the invite was not created.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Creating Connect invites.
+#[derive(Default)]
+pub struct InviteMutation;
+
+#[Object]
+impl InviteMutation {
+    /// Creates a signed, expiring link to the hosted Connect page of a profile, for a creator to
+    /// connect, reconnect, unlink or remove their accounts without an account of their own.
+    /// Access: roles admin and manager; no API keys; creators for their own profiles.
+    async fn create_connect_invite(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The profile and how long the link works.")]
+        input: CreateConnectInviteInput,
+    ) -> Result<CreateConnectInvitePayload> {
+        let api = ctx.api();
+        let fail = |e: UserError| CreateConnectInvitePayload {
+            invite: None,
+            url: None,
+            user_errors: vec![e],
+        };
+        let Some(profile_id) = ids::decode_as(NodeType::CreatorProfile, &input.profile_id) else {
+            return Ok(fail(UserError::new(
+                "NOT_FOUND",
+                Some("profileId"),
+                "creator profile not found",
+            )));
+        };
+        let expires_in = input
+            .expires_in
+            .map(|s| chrono::Duration::seconds(i64::from(s)));
+        match domain::invites::create(api.db(), api.org(), profile_id, expires_in, &api.actor())
+            .await
+        {
+            Ok((invite, token)) => Ok(CreateConnectInvitePayload {
+                url: Some(format!("{}/connect/{token}", api.public_url())),
+                invite: Some(ConnectInvite(invite)),
+                user_errors: vec![],
+            }),
+            Err(e) => Ok(fail(from_domain(e, "profileId", api.request_id())?)),
+        }
+    }
+}

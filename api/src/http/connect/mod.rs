@@ -1,0 +1,264 @@
+//! The hosted Connect page, `/connect/{invite}`: what a creator opens from an invite link, with no
+//! account of their own. The invite token in the path is the capability (see `domain::invites`);
+//! form posts additionally carry a CSRF token that must match a cookie only this page sets
+//! (double submit, `SameSite=Strict`), and a cross-site `Origin` is refused outright.
+
+pub mod page;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::Utc;
+use rand::RngCore;
+use subtle::ConstantTimeEq;
+
+use crate::app::AppState;
+
+/// The cookie holding the page's CSRF token.
+pub const CSRF_COOKIE: &str = "cl_csrf";
+
+fn html(status: actix_web::http::StatusCode, markup: maud::Markup) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("X-Frame-Options", "DENY"))
+        .insert_header((
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ))
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .body(markup.into_string())
+}
+
+/// A fresh CSRF token: 32 random bytes, base64url.
+fn new_csrf() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The CSRF token of this browser: the cookie's when it is well-formed, else a new one.
+fn csrf_of(req: &HttpRequest) -> (String, bool) {
+    match req.cookie(CSRF_COOKIE) {
+        Some(c) if c.value().len() == 43 && URL_SAFE_NO_PAD.decode(c.value()).is_ok() => {
+            (c.value().to_owned(), false)
+        }
+        _ => (new_csrf(), true),
+    }
+}
+
+fn csrf_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    Cookie::build(CSRF_COOKIE, value)
+        .path("/connect")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.services.public_url.starts_with("https://"))
+        .finish()
+}
+
+/// Whether a form post carries the CSRF token of its browser and does not come from another site.
+pub fn csrf_ok(req: &HttpRequest, public_url: &str, presented: &str) -> bool {
+    if let Some(origin) = req.headers().get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or_default();
+        let ours = url::Url::parse(public_url)
+            .ok()
+            .map(|u| u.origin().ascii_serialization());
+        let host_origin = req.connection_info().host().to_owned();
+        let same_host = url::Url::parse(origin)
+            .ok()
+            .and_then(|u| {
+                u.host_str()
+                    .map(|h| (h.to_owned(), u.port_or_known_default()))
+            })
+            .is_some_and(|(h, p)| match p {
+                Some(p) => host_origin == format!("{h}:{p}") || host_origin == h,
+                None => host_origin == h,
+            });
+        if ours.as_deref() != Some(origin) && !same_host {
+            return false;
+        }
+    }
+    let Some(cookie) = req.cookie(CSRF_COOKIE) else {
+        return false;
+    };
+    !presented.is_empty() && bool::from(cookie.value().as_bytes().ct_eq(presented.as_bytes()))
+}
+
+/// Optional one-line notices passed back in the query after a redirect.
+#[derive(serde::Deserialize)]
+pub struct PageQuery {
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+fn notice_text(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "connected" => "Connected. Thank you!",
+        "unlinked" => "Unlinked: we no longer read this account's data.",
+        "removed" => "The account was removed from this profile.",
+        "failed" => "Something went wrong. Please try again.",
+        _ => return None,
+    })
+}
+
+/// `GET /connect/{token}`.
+pub async fn show(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    token: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> HttpResponse {
+    let token = token.into_inner();
+    let invite = match domain::invites::resolve(&state.db, &token).await {
+        Ok(invite) => invite,
+        Err(domain::DomainError::NotFound { .. }) => {
+            return html(actix_web::http::StatusCode::NOT_FOUND, page::not_found())
+        }
+        Err(e) => return failure(&e),
+    };
+    let (profile, accounts) = match domain::invites::roster(&state.db, &invite).await {
+        Ok(r) => r,
+        Err(domain::DomainError::NotFound { .. }) => {
+            return html(actix_web::http::StatusCode::NOT_FOUND, page::not_found())
+        }
+        Err(e) => return failure(&e),
+    };
+    if let Err(e) = domain::invites::mark_opened(&state.db, &invite).await {
+        tracing::warn!(error = %e, invite_id = %invite.id, "cannot note that an invite was opened");
+    }
+    let (csrf, fresh) = csrf_of(&req);
+    let notice = match (&query.notice, &query.error) {
+        (_, Some(code)) => notice_text(code).map(|t| page::Notice {
+            ok: false,
+            text: t.to_owned(),
+        }),
+        (Some(code), None) => notice_text(code).map(|t| page::Notice {
+            ok: true,
+            text: t.to_owned(),
+        }),
+        _ => None,
+    };
+    let cx = page::PageContext {
+        token: &token,
+        csrf: &csrf,
+        now: Utc::now(),
+        window: chrono::Duration::days(i64::from(state.config.links.expiring_window_days)),
+        notice,
+    };
+    let mut response = html(
+        actix_web::http::StatusCode::OK,
+        page::render(&cx, &profile, &accounts),
+    );
+    if fresh {
+        let _ = response.add_cookie(&csrf_cookie(&state, csrf));
+    }
+    response
+}
+
+fn failure(e: &domain::DomainError) -> HttpResponse {
+    tracing::error!(error = %e, "connect page failed");
+    html(
+        actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+        page::simple(
+            "Something went wrong",
+            "We could not show this page. Please try again in a minute.",
+        ),
+    )
+}
+
+/// A form post of the Connect page: only its CSRF token.
+#[derive(serde::Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+fn back_to(token: &str, param: &str, code: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, format!("/connect/{token}?{param}={code}")))
+        .finish()
+}
+
+/// `POST /connect/{token}/accounts/{account}/{unlink|remove}`: the creator unlinks an account
+/// (revoke upstream, tokens erased, INVALID/UNLINKED) or removes it from the profile. Only
+/// accounts of the invite's profile can be touched; a post without this browser's CSRF token, or
+/// from another site, is refused and logged.
+pub async fn account_action(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, uuid::Uuid, String)>,
+    form: web::Form<ActionForm>,
+) -> HttpResponse {
+    let (token, account_id, action) = path.into_inner();
+    let remove = match action.as_str() {
+        "unlink" => false,
+        "remove" => true,
+        _ => return html(actix_web::http::StatusCode::NOT_FOUND, page::not_found()),
+    };
+    let invite = match domain::invites::resolve(&state.db, &token).await {
+        Ok(invite) => invite,
+        Err(domain::DomainError::NotFound { .. }) => {
+            return html(actix_web::http::StatusCode::NOT_FOUND, page::not_found())
+        }
+        Err(e) => return failure(&e),
+    };
+    if !csrf_ok(&req, &state.services.public_url, &form.csrf) {
+        tracing::warn!(
+            target: "security",
+            invite_id = %invite.id,
+            peer = %req.connection_info().realip_remote_addr().unwrap_or("unknown"),
+            "refused a Connect page post without a matching CSRF token"
+        );
+        return html(
+            actix_web::http::StatusCode::FORBIDDEN,
+            page::simple(
+                "This form has expired",
+                "Open your Connect link again and retry.",
+            ),
+        );
+    }
+    let (_, accounts) = match domain::invites::roster(&state.db, &invite).await {
+        Ok(r) => r,
+        Err(e) => return failure(&e),
+    };
+    if !accounts.iter().any(|(a, _)| a.id == account_id) {
+        return html(actix_web::http::StatusCode::NOT_FOUND, page::not_found());
+    }
+    let org = domain::OrgId::new(invite.organization_id);
+    let actor = domain::Actor::Invite(invite.id);
+    let services = &state.services;
+    let result = if remove {
+        domain::link::revoke::remove(
+            &state.db,
+            &services.keyring,
+            &services.clients,
+            org,
+            account_id,
+            actor,
+        )
+        .await
+    } else {
+        domain::link::revoke::unlink(
+            &state.db,
+            &services.keyring,
+            &services.clients,
+            org,
+            account_id,
+            actor,
+        )
+        .await
+    };
+    match result {
+        Ok(_) => back_to(
+            &token,
+            "notice",
+            if remove { "removed" } else { "unlinked" },
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, account_id = %account_id, "connect page action failed");
+            back_to(&token, "error", "failed")
+        }
+    }
+}
