@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod actor;
+pub mod campaigns;
 pub mod db;
 pub mod entities;
 pub mod error;
@@ -20,5 +21,8 @@ pub mod vault;
 
 pub use actor::Actor;
 pub use error::{DomainError, DomainResult};
-pub use kinds::{InvalidReason, LinkStatus, MediaKind, Platform, ProfileKind, Provider};
+pub use kinds::{
+    CampaignStatus, InvalidReason, LinkStatus, MatchedBy, MediaKind, Platform, ProfileKind,
+    Provider,
+};
 pub use tenant::OrgId;
