@@ -79,7 +79,7 @@ impl Application {
             domain::organizations::ensure_named(&db, &config.tenant.default_organization)
                 .await
                 .map_err(StartError::Prepare)?;
-        let schema = build_schema(db.clone(), &config.graphql);
+        let schema = build_schema(db.clone(), &config.graphql, &config.links);
 
         let addr = format!("{}:{}", config.http.host, config.http.port);
         let listener = TcpListener::bind(&addr).map_err(|source| StartError::Bind {

@@ -10,18 +10,21 @@ use uuid::Uuid;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeType {
     CreatorProfile,
+    Campaign,
 }
 
 impl NodeType {
     fn as_str(self) -> &'static str {
         match self {
             NodeType::CreatorProfile => "CreatorProfile",
+            NodeType::Campaign => "Campaign",
         }
     }
 
     fn parse(s: &str) -> Option<Self> {
         match s {
             "CreatorProfile" => Some(NodeType::CreatorProfile),
+            "Campaign" => Some(NodeType::Campaign),
             _ => None,
         }
     }

@@ -1,31 +1,43 @@
 //! The GraphQL API. Types here are API types built from domain values, never database rows
 //! exposed as-is, so the schema changes only on purpose.
 
+pub mod campaign;
+pub mod campaign_report;
 pub mod error;
 pub mod ids;
+pub mod kinds;
 pub mod profile;
 pub mod query;
+pub mod user_error;
 
 use std::sync::Arc;
 
-use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, ErrorExtensions, MergedObject, Schema,
-};
+use async_graphql::{Context, EmptySubscription, ErrorExtensions, MergedObject, Schema};
+use chrono::Duration;
 use domain::pagination::PageRequest;
 use domain::OrgId;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use crate::config::GraphqlConfig;
+use crate::config::{GraphqlConfig, LinksConfig};
 use error::codes;
 
 /// Every query field, one part per concept; a new concept adds its `…Query` here.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::NodeQuery, profile::ProfileQuery);
+pub struct QueryRoot(
+    query::NodeQuery,
+    profile::ProfileQuery,
+    campaign::CampaignQuery,
+);
+
+/// Every mutation field, one part per concept; a new concept adds its `…Mutation` here.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(campaign::CampaignMutation);
 
 /// The executable schema.
-pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Per-request facts: who is asking and how to refer to this request in logs.
 #[derive(Clone, Debug)]
@@ -44,6 +56,8 @@ impl RequestContext {
 pub struct Shared {
     pub db: DatabaseConnection,
     pub config: GraphqlConfig,
+    /// How long before expiry a link shows EXPIRING_SOON (`links.expiring_window_days`).
+    pub expiring_window: Duration,
 }
 
 /// A resolver's view of the context: the shared data and the request's facts together.
@@ -63,6 +77,11 @@ impl Api<'_> {
 
     pub fn request_id(&self) -> Uuid {
         self.request.request_id
+    }
+
+    /// The EXPIRING_SOON window from configuration.
+    pub fn expiring_window(&self) -> Duration {
+        self.shared.expiring_window
     }
 
     pub fn default_page_size(&self) -> u64 {
@@ -92,14 +111,23 @@ impl ApiContext for Context<'_> {
 }
 
 /// Builds the schema with its limits.
-pub fn build_schema(db: DatabaseConnection, config: &GraphqlConfig) -> AppSchema {
-    let mut builder = Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .data(Arc::new(Shared {
-            db,
-            config: config.clone(),
-        }))
-        .limit_depth(config.max_depth)
-        .limit_complexity(config.max_complexity);
+pub fn build_schema(
+    db: DatabaseConnection,
+    config: &GraphqlConfig,
+    links: &LinksConfig,
+) -> AppSchema {
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .data(Arc::new(Shared {
+        db,
+        config: config.clone(),
+        expiring_window: Duration::days(i64::from(links.expiring_window_days)),
+    }))
+    .limit_depth(config.max_depth)
+    .limit_complexity(config.max_complexity);
     if !config.introspection {
         builder = builder.disable_introspection();
     }
@@ -108,9 +136,13 @@ pub fn build_schema(db: DatabaseConnection, config: &GraphqlConfig) -> AppSchema
 
 /// The schema's SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
 }
 
 /// Validates Relay pagination arguments against the configured maximum page size.

@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, Interface, Object, Result, ID};
 
+use super::campaign::{campaign_access, Campaign};
 use super::error::to_graphql;
 use super::ids::{self, NodeType};
 use super::profile::CreatorProfile;
@@ -12,6 +13,7 @@ use super::ApiContext;
 #[graphql(field(name = "id", ty = "ID", desc = "Opaque global id."))]
 pub enum Node {
     CreatorProfile(CreatorProfile),
+    Campaign(Campaign),
 }
 
 /// `node(id:)`: any object by its global id.
@@ -31,6 +33,14 @@ impl NodeQuery {
             NodeType::CreatorProfile => {
                 match domain::profiles::get(api.db(), api.org(), uuid).await {
                     Ok(p) => Ok(Some(Node::CreatorProfile(CreatorProfile(p)))),
+                    Err(domain::DomainError::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(to_graphql(e, api.request_id())),
+                }
+            }
+            NodeType::Campaign => {
+                match domain::campaigns::get(api.db(), api.org(), &campaign_access(ctx), uuid).await
+                {
+                    Ok(c) => Ok(Some(Node::Campaign(Campaign(c)))),
                     Err(domain::DomainError::NotFound { .. }) => Ok(None),
                     Err(e) => Err(to_graphql(e, api.request_id())),
                 }

@@ -648,3 +648,16 @@ pub async fn record_pull(
     model.next_pull_at = Set(next);
     Ok(model.update(db).await?)
 }
+
+/// The media item behind a content row of the caller's organization.
+pub async fn media_of(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    row: &campaign_content::Model,
+) -> DomainResult<media::Model> {
+    media::Entity::find_by_id(row.media_id)
+        .filter(media::Column::OrganizationId.eq(org.uuid()))
+        .one(db)
+        .await?
+        .ok_or(DomainError::not_found("media"))
+}
