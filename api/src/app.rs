@@ -8,13 +8,15 @@ use std::time::Instant;
 use actix_web::dev::{Server, Service};
 use actix_web::{web, App, HttpServer};
 use actix_web_prom::PrometheusMetricsBuilder;
+use domain::vault::Keyring;
 use domain::OrgId;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
-use crate::graphql::{build_schema, AppSchema};
+use crate::graphql::{build_schema, AppSchema, Live};
 use crate::http;
+use crate::live::{self, webhooks::WebhookRuntime, Bus, Tasks};
 
 /// What every request handler may use.
 pub struct AppState {
@@ -23,6 +25,8 @@ pub struct AppState {
     pub schema: AppSchema,
     /// The organization requests act in until authentication provides one.
     pub default_org: OrgId,
+    /// Live link events of this process.
+    pub bus: Bus,
 }
 
 /// Why the application could not start. Each message names what to fix.
@@ -46,6 +50,12 @@ pub enum StartError {
     },
     #[error("cannot set up metrics: {0}")]
     Metrics(String),
+    #[error("cannot open the token vault key file: {0}")]
+    Vault(domain::vault::VaultError),
+    #[error("cannot start live events: {0}")]
+    Live(#[from] live::LiveError),
+    #[error("cannot build the webhook HTTP client: {0}")]
+    WebhookClient(String),
 }
 
 /// A bound, not yet running, HTTP application.
@@ -53,6 +63,24 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
+    /// The event dispatcher and webhook loops; they stop with the application.
+    tasks: Tasks,
+}
+
+/// The embedded default's vault key file in `data_dir` (created on first start), which seals
+/// webhook signing secrets.
+fn open_keyring(config: &Config) -> Result<Keyring, StartError> {
+    let path = config.data_dir.join("vault.key");
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
+        path: config.data_dir.display().to_string(),
+        source,
+    })?;
+    let (keyring, created) =
+        domain::vault::load_or_create_key_file(&path).map_err(StartError::Vault)?;
+    if created {
+        tracing::warn!(path = %path.display(), "created a new vault key file; back it up");
+    }
+    Ok(keyring)
 }
 
 /// Opens the configured database, creating the embedded data directory first.
@@ -79,7 +107,29 @@ impl Application {
             domain::organizations::ensure_named(&db, &config.tenant.default_organization)
                 .await
                 .map_err(StartError::Prepare)?;
-        let schema = build_schema(db.clone(), &config.graphql, &config.links);
+        let keyring = Arc::new(open_keyring(&config)?);
+        let policy = config.webhook_policy();
+        let sender = domain::webhooks::WebhookSender::new(policy)
+            .map_err(|e| StartError::WebhookClient(e.to_string()))?;
+        let (bus, tasks) = live::start(
+            db.clone(),
+            &config,
+            WebhookRuntime {
+                keyring: keyring.clone(),
+                sender,
+            },
+        )
+        .await?;
+        let schema = build_schema(
+            db.clone(),
+            &config.graphql,
+            &config.links,
+            Some(Live {
+                bus: bus.clone(),
+                keyring,
+                webhook_targets: policy.target,
+            }),
+        );
 
         let addr = format!("{}:{}", config.http.host, config.http.port);
         let listener = TcpListener::bind(&addr).map_err(|source| StartError::Bind {
@@ -105,6 +155,7 @@ impl Application {
             config: Arc::new(config),
             schema,
             default_org,
+            bus,
         });
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
@@ -147,6 +198,7 @@ impl Application {
             port,
             server: server.run(),
             state,
+            tasks,
         })
     }
 
@@ -163,6 +215,7 @@ impl Application {
     /// Serves until SIGTERM or ctrl-c, then finishes the requests in hand (up to 30 s).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(port = self.port, "creatorlink is listening");
+        let _tasks = self.tasks;
         self.server.await
     }
 }

@@ -28,6 +28,8 @@ pub struct Config {
     pub graphql: GraphqlConfig,
     pub links: LinksConfig,
     pub tenant: TenantConfig,
+    pub events: EventsConfig,
+    pub webhooks: WebhooksConfig,
 }
 
 /// How strict the process is about secrets and targets.
@@ -117,6 +119,33 @@ pub struct TenantConfig {
     pub default_organization: String,
 }
 
+/// Live link events: the outbox dispatcher and GraphQL subscriptions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsConfig {
+    /// How often the dispatcher looks for new rows in the event log, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// How long a hole in the event ids may stay open before it is taken for a rolled-back
+    /// transaction and skipped, in milliseconds (PostgreSQL assigns ids before commit).
+    pub gap_grace_ms: u64,
+    /// The most subscriptions one websocket connection may hold at once.
+    pub max_subscriptions_per_connection: usize,
+}
+
+/// Outbound webhooks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// Allow targets on loopback, private and link-local addresses (tests, closed networks).
+    /// Off by default: a webhook URL must not reach into the server's own network (SSRF).
+    pub allow_private_targets: bool,
+    /// HTTP timeout of one delivery attempt, in seconds.
+    pub timeout_secs: u64,
+    /// Attempts before a delivery is given up (DEAD); with the backoff doubling from 30 s up to
+    /// 4 h, the default 15 spans about 24 hours.
+    pub max_attempts: u32,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -153,6 +182,16 @@ impl Default for Config {
             },
             tenant: TenantConfig {
                 default_organization: "Default organization".into(),
+            },
+            events: EventsConfig {
+                poll_interval_ms: 250,
+                gap_grace_ms: 5_000,
+                max_subscriptions_per_connection: 20,
+            },
+            webhooks: WebhooksConfig {
+                allow_private_targets: false,
+                timeout_secs: 10,
+                max_attempts: 15,
             },
         }
     }
@@ -265,6 +304,33 @@ impl Config {
                     .into(),
             ));
         }
+        if self.events.poll_interval_ms == 0 {
+            return Err(ConfigError::Invalid(
+                "events.poll_interval_ms (CREATORLINK_EVENTS_POLL_INTERVAL_MS): must be at least 1"
+                    .into(),
+            ));
+        }
+        if self.events.max_subscriptions_per_connection == 0 {
+            return Err(ConfigError::Invalid(
+                "events.max_subscriptions_per_connection (CREATORLINK_EVENTS_MAX_SUBSCRIPTIONS_PER_CONNECTION): must be at least 1"
+                    .into(),
+            ));
+        }
+        if !(1..=60).contains(&self.webhooks.timeout_secs) {
+            return Err(ConfigError::Invalid(
+                "webhooks.timeout_secs (CREATORLINK_WEBHOOKS_TIMEOUT_SECS): must be between 1 and 60"
+                    .into(),
+            ));
+        }
+        if self.webhooks.max_attempts == 0 || self.webhooks.max_attempts > 50 {
+            return Err(ConfigError::Invalid(
+                "webhooks.max_attempts (CREATORLINK_WEBHOOKS_MAX_ATTEMPTS): must be between 1 and 50"
+                    .into(),
+            ));
+        }
+        if self.mode == Mode::Production && self.webhooks.allow_private_targets {
+            tracing::warn!("webhooks.allow_private_targets is on in production: webhook URLs may reach internal addresses");
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| ConfigError::Invalid(format!("log.level (CREATORLINK_LOG_LEVEL): {e}")))?;
         Ok(())
@@ -278,6 +344,19 @@ impl Config {
                 "sqlite://{}?mode=rwc",
                 self.data_dir.join("creatorlink.db").display()
             ),
+        }
+    }
+
+    /// The webhook delivery rules this configuration asks for.
+    pub fn webhook_policy(&self) -> domain::webhooks::DeliveryPolicy {
+        domain::webhooks::DeliveryPolicy {
+            target: domain::webhooks::TargetPolicy {
+                allow_http: self.mode == Mode::Development,
+                allow_private: self.webhooks.allow_private_targets,
+            },
+            max_attempts: self.webhooks.max_attempts as i32,
+            timeout: std::time::Duration::from_secs(self.webhooks.timeout_secs),
+            ..domain::webhooks::DeliveryPolicy::default()
         }
     }
 

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod graphql;
 pub mod http;
+pub mod live;
 pub mod telemetry;
 
 pub use app::Application;

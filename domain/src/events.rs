@@ -29,6 +29,8 @@ pub mod kind {
     /// An account with content in an ACTIVE campaign became INVALID or EXPIRED (detail:
     /// campaignId); the brand needs the creator to reconnect.
     pub const CAMPAIGN_ACCOUNT_BROKEN: &str = "CAMPAIGN_ACCOUNT_BROKEN";
+    /// A webhook endpoint was disabled after failing continuously; not tied to an account.
+    pub const WEBHOOK_ENDPOINT_DISABLED: &str = "WEBHOOK_ENDPOINT_DISABLED";
 }
 
 /// A new event to record.
@@ -94,4 +96,83 @@ pub async fn record(
     }
     .insert(db)
     .await
+}
+
+/// Which events a reader wants: always one organization, optionally narrowed to one profile, one
+/// account or some platforms. Applied in SQL when reading the log and in memory on live events, so
+/// replayed and live events obey the same rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventFilter {
+    pub org: OrgId,
+    pub profile_id: Option<Uuid>,
+    pub account_id: Option<Uuid>,
+    /// `None` or empty: every platform.
+    pub platforms: Option<Vec<Platform>>,
+}
+
+impl EventFilter {
+    /// Every event of `org`.
+    pub fn org(org: OrgId) -> Self {
+        EventFilter {
+            org,
+            profile_id: None,
+            account_id: None,
+            platforms: None,
+        }
+    }
+
+    /// True when `event` passes the filter.
+    pub fn matches(&self, event: &link_event::Model) -> bool {
+        event.organization_id == self.org.uuid()
+            && self.profile_id.is_none_or(|p| event.profile_id == Some(p))
+            && self.account_id.is_none_or(|a| event.account_id == Some(a))
+            && match self.platforms.as_deref() {
+                None | Some([]) => true,
+                Some(list) => event.platform.is_some_and(|p| list.contains(&p)),
+            }
+    }
+}
+
+/// The filter's events with an id above `after`, oldest first, at most `limit` of them. Used to
+/// replay what a reconnecting subscriber missed.
+pub async fn list_after(
+    db: &impl ConnectionTrait,
+    filter: &EventFilter,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<link_event::Model>, sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+    let mut select = link_event::Entity::find()
+        .filter(link_event::Column::OrganizationId.eq(filter.org.uuid()))
+        .filter(link_event::Column::Id.gt(after));
+    if let Some(profile) = filter.profile_id {
+        select = select.filter(link_event::Column::ProfileId.eq(profile));
+    }
+    if let Some(account) = filter.account_id {
+        select = select.filter(link_event::Column::AccountId.eq(account));
+    }
+    if let Some(platforms) = filter.platforms.as_ref().filter(|p| !p.is_empty()) {
+        select = select.filter(link_event::Column::Platform.is_in(platforms.iter().copied()));
+    }
+    select
+        .order_by_asc(link_event::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// The highest event id so far (0 for an empty log).
+pub async fn max_id(db: &impl ConnectionTrait) -> Result<i64, sea_orm::DbErr> {
+    use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
+
+    Ok(link_event::Entity::find()
+        .select_only()
+        .column(link_event::Column::Id)
+        .order_by_desc(link_event::Column::Id)
+        .limit(1)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?
+        .unwrap_or(0))
 }

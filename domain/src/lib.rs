@@ -12,12 +12,14 @@ pub mod events;
 pub mod kinds;
 pub mod link;
 pub mod organizations;
+pub mod outbox;
 pub mod pagination;
 pub mod platforms;
 pub mod profiles;
 pub mod secret;
 pub mod tenant;
 pub mod vault;
+pub mod webhooks;
 
 pub use actor::Actor;
 pub use error::{DomainError, DomainResult};

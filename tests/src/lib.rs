@@ -6,6 +6,8 @@
 //! local servers). When one is absent, a test that needs it prints why and skips, unless
 //! `CREATORLINK_REQUIRE_SERVICES=1` (set by `.ci/run`), which turns absence into a failure.
 
+pub mod live;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -266,7 +268,8 @@ pub struct TestApp {
     pub address: String,
     pub port: u16,
     pub client: reqwest::Client,
-    pub db: TestDatabase,
+    /// Shared by the apps of a test that runs several processes on one database.
+    pub db: Arc<TestDatabase>,
     pub config: Config,
     pub data_dir: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
@@ -297,7 +300,18 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 /// As [`spawn_app`], letting the test adjust the configuration first.
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
     logs();
-    let db = TestDatabase::create(backend).await?;
+    let db = Arc::new(TestDatabase::create(backend).await?);
+    Some(spawn_app_on(db, adjust).await)
+}
+
+/// Another application process on the database of `first` (as a second API replica would be).
+pub async fn spawn_replica(first: &TestApp, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_on(first.db.clone(), adjust).await
+}
+
+/// Starts the application on an existing test database.
+pub async fn spawn_app_on(db: Arc<TestDatabase>, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    logs();
     let data_dir = tempfile::tempdir().expect("temporary directory");
     let mut config = test_config(&db.url, data_dir.path());
     adjust(&mut config);
@@ -308,7 +322,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
     let server = tokio::spawn(async move {
         let _ = app.run_until_stopped().await;
     });
-    Some(TestApp {
+    TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         client: reqwest::Client::builder()
@@ -319,7 +333,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
         config,
         data_dir,
         server,
-    })
+    }
 }
 
 impl TestApp {

@@ -5,8 +5,8 @@ use async_graphql::{Enum, Object, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::campaigns::report::{self, ContentRow, Report};
 
+use super::events::{LinkStatus, Platform};
 use super::ids::{self, NodeType};
-use super::kinds::{LinkStatus, Platform};
 
 /// What kind of content a media item is.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]

@@ -11,6 +11,9 @@ use uuid::Uuid;
 pub enum NodeType {
     CreatorProfile,
     Campaign,
+    SocialAccount,
+    WebhookEndpoint,
+    WebhookDelivery,
 }
 
 impl NodeType {
@@ -18,6 +21,9 @@ impl NodeType {
         match self {
             NodeType::CreatorProfile => "CreatorProfile",
             NodeType::Campaign => "Campaign",
+            NodeType::SocialAccount => "SocialAccount",
+            NodeType::WebhookEndpoint => "WebhookEndpoint",
+            NodeType::WebhookDelivery => "WebhookDelivery",
         }
     }
 
@@ -25,6 +31,9 @@ impl NodeType {
         match s {
             "CreatorProfile" => Some(NodeType::CreatorProfile),
             "Campaign" => Some(NodeType::Campaign),
+            "SocialAccount" => Some(NodeType::SocialAccount),
+            "WebhookEndpoint" => Some(NodeType::WebhookEndpoint),
+            "WebhookDelivery" => Some(NodeType::WebhookDelivery),
             _ => None,
         }
     }

@@ -4,22 +4,26 @@
 pub mod campaign;
 pub mod campaign_report;
 pub mod error;
+pub mod events;
 pub mod ids;
-pub mod kinds;
 pub mod profile;
 pub mod query;
 pub mod user_error;
+pub mod webhook;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, ErrorExtensions, MergedObject, Schema};
+use async_graphql::{Context, ErrorExtensions, MergedObject, MergedSubscription, Schema};
 use chrono::Duration;
 use domain::pagination::PageRequest;
+use domain::vault::Keyring;
+use domain::webhooks::TargetPolicy;
 use domain::OrgId;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::config::{GraphqlConfig, LinksConfig};
+use crate::live::Bus;
 use error::codes;
 
 /// Every query field, one part per concept; a new concept adds its `…Query` here.
@@ -28,16 +32,22 @@ use error::codes;
 pub struct QueryRoot(
     query::NodeQuery,
     profile::ProfileQuery,
+    webhook::WebhookQuery,
     campaign::CampaignQuery,
 );
 
-/// Every mutation field, one part per concept; a new concept adds its `…Mutation` here.
+/// Every mutation, one part per concept.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(campaign::CampaignMutation);
+pub struct MutationRoot(webhook::WebhookMutation, campaign::CampaignMutation);
+
+/// Every subscription (served over a websocket at `/graphql`), one part per concept.
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct SubscriptionRoot(events::EventSubscription);
 
 /// The executable schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Per-request facts: who is asking and how to refer to this request in logs.
 #[derive(Clone, Debug)]
@@ -58,6 +68,17 @@ pub struct Shared {
     pub config: GraphqlConfig,
     /// How long before expiry a link shows EXPIRING_SOON (`links.expiring_window_days`).
     pub expiring_window: Duration,
+    /// Live events and webhooks; absent only in schemas built for printing.
+    pub live: Option<Live>,
+}
+
+/// What subscriptions and webhook management use.
+pub struct Live {
+    pub bus: Bus,
+    /// Seals webhook signing secrets.
+    pub keyring: Arc<Keyring>,
+    /// The SSRF rules for webhook URLs.
+    pub webhook_targets: TargetPolicy,
 }
 
 /// A resolver's view of the context: the shared data and the request's facts together.
@@ -82,6 +103,10 @@ impl Api<'_> {
     /// The EXPIRING_SOON window from configuration.
     pub fn expiring_window(&self) -> Duration {
         self.shared.expiring_window
+    }
+
+    pub fn live(&self) -> Option<&Live> {
+        self.shared.live.as_ref()
     }
 
     pub fn default_page_size(&self) -> u64 {
@@ -115,16 +140,18 @@ pub fn build_schema(
     db: DatabaseConnection,
     config: &GraphqlConfig,
     links: &LinksConfig,
+    live: Option<Live>,
 ) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .data(Arc::new(Shared {
         db,
         config: config.clone(),
         expiring_window: Duration::days(i64::from(links.expiring_window_days)),
+        live,
     }))
     .limit_depth(config.max_depth)
     .limit_complexity(config.max_complexity);
@@ -139,7 +166,7 @@ pub fn sdl() -> String {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .finish()
     .sdl()

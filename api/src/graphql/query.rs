@@ -6,6 +6,7 @@ use super::campaign::{campaign_access, Campaign};
 use super::error::to_graphql;
 use super::ids::{self, NodeType};
 use super::profile::CreatorProfile;
+use super::webhook::WebhookEndpoint;
 use super::ApiContext;
 
 /// An object with a global id, fetchable with `node(id:)`.
@@ -14,6 +15,7 @@ use super::ApiContext;
 pub enum Node {
     CreatorProfile(CreatorProfile),
     Campaign(Campaign),
+    WebhookEndpoint(WebhookEndpoint),
 }
 
 /// `node(id:)`: any object by its global id.
@@ -45,6 +47,15 @@ impl NodeQuery {
                     Err(e) => Err(to_graphql(e, api.request_id())),
                 }
             }
+            NodeType::WebhookEndpoint => {
+                match domain::webhooks::get_endpoint(api.db(), api.org(), uuid).await {
+                    Ok(e) => Ok(Some(Node::WebhookEndpoint(WebhookEndpoint(e)))),
+                    Err(domain::DomainError::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(to_graphql(e, api.request_id())),
+                }
+            }
+            // Not fetchable by id (yet): answered like an id that names nothing.
+            NodeType::SocialAccount | NodeType::WebhookDelivery => Ok(None),
         }
     }
 }

@@ -19,7 +19,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::graphql::events::SubscriptionSlots;
 use crate::graphql::RequestContext;
+use async_graphql_actix_web::GraphQLSubscription;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -117,8 +119,48 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
     execute(&state, request, response_type).await
 }
 
-/// `GET /graphql`: GraphiQL for a browser (when enabled), otherwise a query from the URL.
-pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+/// `GET /graphql` with `Upgrade: websocket`: subscriptions over `graphql-transport-ws` (and the
+/// legacy `graphql-ws`). The connection acts in the caller's organization from `connection_init`;
+/// the adapter pings every 5 s and drops a client silent for 10 s.
+async fn subscribe(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> actix_web::Result<HttpResponse> {
+    let org = state.default_org;
+    let max = state.config.events.max_subscriptions_per_connection;
+    GraphQLSubscription::new(state.schema.clone())
+        .on_connection_init(move |_payload| async move {
+            // Until callers authenticate, every connection acts in the default organization.
+            let mut data = async_graphql::Data::default();
+            data.insert(RequestContext::new(Uuid::new_v4(), org));
+            data.insert(SubscriptionSlots::new(max));
+            Ok(data)
+        })
+        .start(&req, payload)
+}
+
+fn is_websocket_upgrade(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+/// `GET /graphql`: a websocket upgrade for subscriptions, GraphiQL for a browser (when enabled),
+/// otherwise a query from the URL.
+pub async fn get(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> actix_web::Result<HttpResponse> {
+    if is_websocket_upgrade(&req) {
+        return subscribe(state, req, payload).await;
+    }
+    Ok(get_http(state, req).await)
+}
+
+async fn get_http(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let wants_html = req
         .headers()
         .get(header::ACCEPT)

@@ -21,6 +21,7 @@ pub mod outbox_cursor;
 pub mod social_account;
 pub mod sync_state;
 pub mod webhook_delivery;
+pub mod webhook_delivery_attempt;
 pub mod webhook_endpoint;
 
 /// Every entity under a table-like name, e.g. `SocialAccount::find()`.
@@ -45,5 +46,6 @@ pub mod prelude {
     pub use super::social_account::Entity as SocialAccount;
     pub use super::sync_state::Entity as SyncState;
     pub use super::webhook_delivery::Entity as WebhookDelivery;
+    pub use super::webhook_delivery_attempt::Entity as WebhookDeliveryAttempt;
     pub use super::webhook_endpoint::Entity as WebhookEndpoint;
 }

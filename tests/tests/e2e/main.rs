@@ -2,9 +2,11 @@
 
 mod campaigns;
 mod cli;
+mod events;
 mod foundation;
 mod harness;
 mod schema;
+mod webhooks;
 
 use std::path::PathBuf;
 
