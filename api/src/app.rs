@@ -8,15 +8,37 @@ use std::time::Instant;
 use actix_web::dev::{Server, Service};
 use actix_web::{web, App, HttpServer};
 use actix_web_prom::PrometheusMetricsBuilder;
+use domain::clock::{ManualClock, SharedClock, SystemClock};
+use domain::platforms::{
+    http_client, Clients, MetaClient, PlatformClient, PlatformConfig, TiktokClient, YoutubeClient,
+};
+use domain::secret::Secret;
 use domain::vault::Keyring;
-use domain::OrgId;
+use domain::{OrgId, Provider};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
+use url::Url;
 
 use crate::config::Config;
 use crate::graphql::{build_schema, AppSchema, Live};
 use crate::http;
 use crate::live::{self, webhooks::WebhookRuntime, Bus, Tasks};
+use crate::sandbox::{Sandbox, SandboxApp};
+
+/// What the connect flow and token handling need: the vault keyring, one platform client per
+/// provider, and the clock (the sandbox's when the sandbox is in use).
+pub struct Services {
+    pub keyring: Arc<Keyring>,
+    pub clients: Clients,
+    /// The base URL the outside world reaches this process at (no trailing slash).
+    pub public_url: String,
+}
+
+impl Services {
+    pub fn clock(&self) -> &SharedClock {
+        self.clients.clock()
+    }
+}
 
 /// What every request handler may use.
 pub struct AppState {
@@ -27,6 +49,9 @@ pub struct AppState {
     pub default_org: OrgId,
     /// Live link events of this process.
     pub bus: Bus,
+    pub services: Arc<Services>,
+    /// The sandbox providers, when at least one provider has no configured app.
+    pub sandbox: Option<web::Data<Sandbox>>,
 }
 
 /// Why the application could not start. Each message names what to fix.
@@ -50,12 +75,124 @@ pub enum StartError {
     },
     #[error("cannot set up metrics: {0}")]
     Metrics(String),
-    #[error("cannot open the token vault key file: {0}")]
+    #[error("cannot open the token vault (vault.keys / vault.key_file): {0}")]
     Vault(domain::vault::VaultError),
+    #[error("invalid platform setting for {provider}: {message}")]
+    Platform {
+        provider: &'static str,
+        message: String,
+    },
     #[error("cannot start live events: {0}")]
     Live(#[from] live::LiveError),
     #[error("cannot build the webhook HTTP client: {0}")]
     WebhookClient(String),
+}
+
+/// The keyring from `vault.keys`, or the embedded default's key file (created on first start).
+pub fn open_keyring(config: &Config) -> Result<Keyring, StartError> {
+    if let Some(keys) = &config.vault.keys {
+        // Validated with the configuration; a failure here is the same message.
+        return Keyring::from_config(keys.expose()).map_err(|e| StartError::Platform {
+            provider: "vault",
+            message: e.to_string(),
+        });
+    }
+    let path = config.vault_key_file();
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|source| StartError::DataDir {
+            path: parent.display().to_string(),
+            source,
+        })?;
+    }
+    let (keyring, created) =
+        domain::vault::load_or_create_key_file(&path).map_err(StartError::Vault)?;
+    if created {
+        tracing::warn!(
+            path = %path.display(),
+            "created a new token vault key file; back it up: without it stored tokens cannot be read"
+        );
+    }
+    Ok(keyring)
+}
+
+/// The path segment of each provider's OAuth callback (`/oauth/{segment}/callback`).
+pub fn callback_segment(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Meta => "facebook",
+        Provider::Tiktok => "tiktok",
+        Provider::Google => "youtube",
+    }
+}
+
+/// One client per provider: the configured app (real endpoints, or `{provider}_base_url`), or the
+/// sandbox app at `{public_url}/sandbox/{provider}`.
+pub fn build_clients(
+    config: &Config,
+    public_url: &str,
+    clock: SharedClock,
+) -> Result<Clients, StartError> {
+    let http = http_client(std::time::Duration::from_secs(
+        config.platforms.timeout_seconds,
+    ))
+    .map_err(|e| StartError::Platform {
+        provider: "http",
+        message: e.to_string(),
+    })?;
+    let mut clients: Vec<Arc<dyn PlatformClient>> = Vec::new();
+    for provider in [Provider::Meta, Provider::Tiktok, Provider::Google] {
+        let bad = |message: String| StartError::Platform {
+            provider: provider.as_str(),
+            message,
+        };
+        let redirect = Url::parse(&format!(
+            "{public_url}/oauth/{}/callback",
+            callback_segment(provider)
+        ))
+        .map_err(|e| bad(e.to_string()))?;
+        let (id, secret, base) = config.platforms.app(provider);
+        let platform_config = match (id, secret) {
+            (Some(id), Some(secret)) => {
+                let secret = Secret::new(secret.expose());
+                match base {
+                    Some(base) => {
+                        let base = Url::parse(base).map_err(|e| bad(e.to_string()))?;
+                        PlatformConfig::single_base(base, id, secret, redirect)
+                    }
+                    None => PlatformConfig::production(provider, id, secret, redirect),
+                }
+            }
+            _ => {
+                let (id, secret) = SandboxApp::credentials(provider);
+                let base = Url::parse(&format!("{public_url}/sandbox/{}", provider.as_str()))
+                    .map_err(|e| bad(e.to_string()))?;
+                PlatformConfig::single_base(base, id, Secret::new(secret), redirect)
+            }
+        }
+        .map_err(|e| bad(e.to_string()))?;
+        let client: Arc<dyn PlatformClient> = match provider {
+            Provider::Meta => Arc::new(
+                MetaClient::new(http.clone(), platform_config).map_err(|e| bad(e.to_string()))?,
+            ),
+            Provider::Tiktok => Arc::new(
+                TiktokClient::new(http.clone(), platform_config).map_err(|e| bad(e.to_string()))?,
+            ),
+            Provider::Google => Arc::new(
+                YoutubeClient::new(http.clone(), platform_config)
+                    .map_err(|e| bad(e.to_string()))?,
+            ),
+        };
+        clients.push(client);
+    }
+    let google = clients.pop();
+    let tiktok = clients.pop();
+    let meta = clients.pop();
+    match (meta, tiktok, google) {
+        (Some(meta), Some(tiktok), Some(google)) => Ok(Clients::new(meta, tiktok, google, clock)),
+        _ => Err(StartError::Platform {
+            provider: "all",
+            message: "client construction".into(),
+        }),
+    }
 }
 
 /// A bound, not yet running, HTTP application.
@@ -65,22 +202,6 @@ pub struct Application {
     state: web::Data<AppState>,
     /// The event dispatcher and webhook loops; they stop with the application.
     tasks: Tasks,
-}
-
-/// The embedded default's vault key file in `data_dir` (created on first start), which seals
-/// webhook signing secrets.
-fn open_keyring(config: &Config) -> Result<Keyring, StartError> {
-    let path = config.data_dir.join("vault.key");
-    std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
-        path: config.data_dir.display().to_string(),
-        source,
-    })?;
-    let (keyring, created) =
-        domain::vault::load_or_create_key_file(&path).map_err(StartError::Vault)?;
-    if created {
-        tracing::warn!(path = %path.display(), "created a new vault key file; back it up");
-    }
-    Ok(keyring)
 }
 
 /// Opens the configured database, creating the embedded data directory first.
@@ -120,16 +241,6 @@ impl Application {
             },
         )
         .await?;
-        let schema = build_schema(
-            db.clone(),
-            &config.graphql,
-            &config.links,
-            Some(Live {
-                bus: bus.clone(),
-                keyring,
-                webhook_targets: policy.target,
-            }),
-        );
 
         let addr = format!("{}:{}", config.http.host, config.http.port);
         let listener = TcpListener::bind(&addr).map_err(|source| StartError::Bind {
@@ -140,6 +251,42 @@ impl Application {
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?
             .port();
+
+        let public_url = config.public_url(port);
+        let uses_sandbox = [Provider::Meta, Provider::Tiktok, Provider::Google]
+            .into_iter()
+            .any(|p| config.platforms.uses_sandbox(p));
+        // In sandbox mode the application's clock is the sandbox's, so tests can move time for
+        // both sides at once with `POST /sandbox/control/clock`.
+        let (clock, sandbox): (SharedClock, _) = if uses_sandbox {
+            if config.mode == crate::config::Mode::Production {
+                tracing::warn!(
+                    "a platform has no configured app: serving the sandbox provider for it"
+                );
+            }
+            let clock = ManualClock::following_system();
+            let sandbox = web::Data::new(Sandbox::new(config.sandbox.clone(), clock.clone()));
+            (Arc::new(clock), Some(sandbox))
+        } else {
+            (Arc::new(SystemClock), None)
+        };
+        let clients = build_clients(&config, &public_url, clock)?;
+        let services = Arc::new(Services {
+            keyring: keyring.clone(),
+            clients,
+            public_url,
+        });
+        let schema = build_schema(
+            db.clone(),
+            &config.graphql,
+            &config.links,
+            Some(Live {
+                bus: bus.clone(),
+                keyring,
+                webhook_targets: policy.target,
+            }),
+            services.clone(),
+        );
 
         let metrics = PrometheusMetricsBuilder::new("creatorlink")
             .endpoint("/metrics")
@@ -155,10 +302,13 @@ impl Application {
             config: Arc::new(config),
             schema,
             default_org,
+            services,
+            sandbox: sandbox.clone(),
             bus,
         });
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
+            let sandbox = sandbox.clone();
             App::new()
                 .wrap(metrics.clone())
                 .wrap_fn(|req, srv| {
@@ -184,6 +334,12 @@ impl Application {
                 .app_data(app_state.clone())
                 .app_data(web::PayloadConfig::new(1 << 20))
                 .configure(http::routes)
+                .configure(|cfg| {
+                    if let Some(sandbox) = sandbox {
+                        cfg.app_data(sandbox);
+                        crate::sandbox::routes(cfg);
+                    }
+                })
         })
         .shutdown_timeout(30)
         .listen(listener)

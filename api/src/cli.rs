@@ -40,6 +40,24 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
     Schema,
+    /// The token vault's keys.
+    Vault {
+        #[command(subcommand)]
+        action: VaultAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VaultAction {
+    /// Re-seal every stored token and secret under the active (first) key of `vault.keys`.
+    /// Resumable: run it again after an interruption; values already under the active key are skipped.
+    Rotate {
+        /// Rows read per batch.
+        #[arg(long, default_value_t = 500)]
+        batch_size: u64,
+    },
+    /// Print a new random key (base64) to put in front of `vault.keys` as `id:key`.
+    Keygen,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -113,6 +131,30 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
             }
         }
         Command::Schema => print!("{}", crate::graphql::sdl()),
+        Command::Vault {
+            action: VaultAction::Keygen,
+        } => println!("{}", domain::vault::generate_key()),
+        Command::Vault {
+            action: VaultAction::Rotate { batch_size },
+        } => {
+            let db = open_database(&config).await?;
+            let keyring = crate::app::open_keyring(&config)?;
+            let report = domain::vault::rotate::rotate(&db, &keyring, batch_size).await?;
+            println!(
+                "vault rotation under key `{}`: {} re-sealed, {} already current, {} could not be opened, {} changed meanwhile",
+                keyring.active(),
+                report.resealed,
+                report.current,
+                report.failed,
+                report.raced
+            );
+            if report.failed > 0 {
+                return Err(CliError::Io(std::io::Error::other(format!(
+                    "{} stored values could not be opened with the configured keys (see the log)",
+                    report.failed
+                ))));
+            }
+        }
     }
     Ok(())
 }

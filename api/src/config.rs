@@ -28,6 +28,9 @@ pub struct Config {
     pub graphql: GraphqlConfig,
     pub links: LinksConfig,
     pub tenant: TenantConfig,
+    pub vault: VaultConfig,
+    pub platforms: PlatformsConfig,
+    pub sandbox: SandboxConfig,
     pub events: EventsConfig,
     pub webhooks: WebhooksConfig,
 }
@@ -119,6 +122,136 @@ pub struct TenantConfig {
     pub default_organization: String,
 }
 
+/// A secret setting: `Debug` prints `[redacted]` so a configuration dump never shows it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ConfigSecret(String);
+
+impl ConfigSecret {
+    pub fn new(value: impl Into<String>) -> Self {
+        ConfigSecret(value.into())
+    }
+
+    /// The secret itself, for the one place that uses it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ConfigSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// The token vault's keys.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultConfig {
+    /// `id:base64key[,id:base64key…]`, the active (sealing) key first. Required in production.
+    pub keys: Option<ConfigSecret>,
+    /// Without `keys`: the key file, created (0600) with a fresh key on first start.
+    /// Defaults to `vault.key` in `data_dir`.
+    pub key_file: Option<PathBuf>,
+}
+
+/// OAuth apps and endpoints. A provider without a client id uses the built-in sandbox at
+/// `{public_url}/sandbox/{provider}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformsConfig {
+    #[serde(deserialize_with = "string_or_number")]
+    pub meta_client_id: Option<String>,
+    pub meta_client_secret: Option<ConfigSecret>,
+    /// Serve every Meta endpoint from this base instead of facebook.com / graph.facebook.com.
+    pub meta_base_url: Option<String>,
+    #[serde(deserialize_with = "string_or_number")]
+    pub tiktok_client_id: Option<String>,
+    pub tiktok_client_secret: Option<ConfigSecret>,
+    pub tiktok_base_url: Option<String>,
+    #[serde(deserialize_with = "string_or_number")]
+    pub google_client_id: Option<String>,
+    pub google_client_secret: Option<ConfigSecret>,
+    pub google_base_url: Option<String>,
+    /// Whole-request timeout of every platform call, in seconds.
+    pub timeout_seconds: u64,
+}
+
+/// The built-in sandbox providers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxConfig {
+    /// Every token the sandbox issues starts with this text (tests search for it).
+    pub token_marker: String,
+    /// Overrides every access token lifetime (realistic per-provider values otherwise).
+    pub access_token_ttl_seconds: Option<u64>,
+    /// Overrides every refresh token lifetime (TikTok and Google).
+    pub refresh_token_ttl_seconds: Option<u64>,
+}
+
+impl Default for PlatformsConfig {
+    fn default() -> Self {
+        PlatformsConfig {
+            meta_client_id: None,
+            meta_client_secret: None,
+            meta_base_url: None,
+            tiktok_client_id: None,
+            tiktok_client_secret: None,
+            tiktok_base_url: None,
+            google_client_id: None,
+            google_client_secret: None,
+            google_base_url: None,
+            timeout_seconds: 20,
+        }
+    }
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            token_marker: "sandbox".into(),
+            access_token_ttl_seconds: None,
+            refresh_token_ttl_seconds: None,
+        }
+    }
+}
+
+impl PlatformsConfig {
+    /// The configured app of `provider`: client id, secret and optional base URL.
+    pub fn app(
+        &self,
+        provider: domain::Provider,
+    ) -> (Option<&str>, Option<&ConfigSecret>, Option<&str>) {
+        let (id, secret, base) = match provider {
+            domain::Provider::Meta => (
+                &self.meta_client_id,
+                &self.meta_client_secret,
+                &self.meta_base_url,
+            ),
+            domain::Provider::Tiktok => (
+                &self.tiktok_client_id,
+                &self.tiktok_client_secret,
+                &self.tiktok_base_url,
+            ),
+            domain::Provider::Google => (
+                &self.google_client_id,
+                &self.google_client_secret,
+                &self.google_base_url,
+            ),
+        };
+        (
+            id.as_deref().filter(|v| !v.is_empty()),
+            secret.as_ref().filter(|v| !v.expose().is_empty()),
+            base.as_deref().filter(|v| !v.is_empty()),
+        )
+    }
+
+    /// True when `provider` has no configured app, so the sandbox stands in.
+    pub fn uses_sandbox(&self, provider: domain::Provider) -> bool {
+        self.app(provider).0.is_none()
+    }
+}
+
 /// Live link events: the outbox dispatcher and GraphQL subscriptions.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -183,6 +316,9 @@ impl Default for Config {
             tenant: TenantConfig {
                 default_organization: "Default organization".into(),
             },
+            vault: VaultConfig::default(),
+            platforms: PlatformsConfig::default(),
+            sandbox: SandboxConfig::default(),
             events: EventsConfig {
                 poll_interval_ms: 250,
                 gap_grace_ms: 5_000,
@@ -212,6 +348,21 @@ pub enum ConfigError {
 /// Variables with the prefix that are not settings: the config file's own path, and the test
 /// harness's switch that turns a missing PostgreSQL/Redis into a failure.
 const NOT_SETTINGS: &[&str] = &["CONFIG", "REQUIRE_SERVICES"];
+
+/// Client ids are often all digits (Meta app ids), which the environment reader takes for a
+/// number; read either as text.
+fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Number(i64),
+    }
+    Ok(Option::<Raw>::deserialize(d)?.map(|raw| match raw {
+        Raw::Text(t) => t,
+        Raw::Number(n) => n.to_string(),
+    }))
+}
 
 /// Top-level keys that contain an underscore, so the section split must leave them alone.
 const TOP_LEVEL_KEYS: &[&str] = &["mode", "data_dir"];
@@ -304,6 +455,64 @@ impl Config {
                     .into(),
             ));
         }
+        match &self.vault.keys {
+            Some(keys) => {
+                domain::vault::Keyring::from_config(keys.expose()).map_err(|e| {
+                    ConfigError::Invalid(format!("vault.keys (CREATORLINK_VAULT_KEYS): {e}"))
+                })?;
+            }
+            None if self.mode == Mode::Production => {
+                return Err(ConfigError::Invalid(
+                    "vault.keys (CREATORLINK_VAULT_KEYS): production mode requires configured keys \
+                     (`id:base64key`; generate one with `creatorlink vault keygen`)"
+                        .into(),
+                ));
+            }
+            None => {}
+        }
+        for provider in [
+            domain::Provider::Meta,
+            domain::Provider::Tiktok,
+            domain::Provider::Google,
+        ] {
+            let name = provider.as_str();
+            let upper = name.to_ascii_uppercase();
+            let (id, secret, base) = self.platforms.app(provider);
+            if id.is_some() && secret.is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "platforms.{name}_client_secret (CREATORLINK_PLATFORMS_{upper}_CLIENT_SECRET): \
+                     required with platforms.{name}_client_id"
+                )));
+            }
+            if let Some(base) = base {
+                let ok = url::Url::parse(base)
+                    .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base());
+                if !ok {
+                    return Err(ConfigError::Invalid(format!(
+                        "platforms.{name}_base_url (CREATORLINK_PLATFORMS_{upper}_BASE_URL): not an http(s) URL"
+                    )));
+                }
+            }
+        }
+        if self.platforms.timeout_seconds == 0 {
+            return Err(ConfigError::Invalid(
+                "platforms.timeout_seconds (CREATORLINK_PLATFORMS_TIMEOUT_SECONDS): must be at least 1"
+                    .into(),
+            ));
+        }
+        let marker_ok = !self.sandbox.token_marker.is_empty()
+            && self.sandbox.token_marker.len() <= 64
+            && self
+                .sandbox
+                .token_marker
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !marker_ok {
+            return Err(ConfigError::Invalid(
+                "sandbox.token_marker (CREATORLINK_SANDBOX_TOKEN_MARKER): 1 to 64 ASCII letters, digits, `-` or `_`"
+                    .into(),
+            ));
+        }
         if self.events.poll_interval_ms == 0 {
             return Err(ConfigError::Invalid(
                 "events.poll_interval_ms (CREATORLINK_EVENTS_POLL_INTERVAL_MS): must be at least 1"
@@ -345,6 +554,14 @@ impl Config {
                 self.data_dir.join("creatorlink.db").display()
             ),
         }
+    }
+
+    /// The vault key file of the embedded default.
+    pub fn vault_key_file(&self) -> PathBuf {
+        self.vault
+            .key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("vault.key"))
     }
 
     /// The webhook delivery rules this configuration asks for.
@@ -473,6 +690,56 @@ mod tests {
     fn an_unknown_setting_is_refused() {
         let e = Config::load_from(None, env(&[("CREATORLINK_HTTP_PROT", "1")])).expect_err("bad");
         assert!(e.to_string().contains("prot"), "{e}");
+    }
+
+    #[test]
+    fn production_without_vault_keys_refuses_to_start() {
+        let e = Config::load_from(None, env(&[("CREATORLINK_MODE", "production")]))
+            .expect_err("no keys");
+        assert!(e.to_string().contains("CREATORLINK_VAULT_KEYS"), "{e}");
+        let key = domain::vault::generate_key();
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("CREATORLINK_MODE", "production"),
+                ("CREATORLINK_VAULT_KEYS", &format!("k1:{key}")),
+            ]),
+        )
+        .expect("keys given");
+        assert!(format!("{c:?}").contains("[redacted]"));
+        assert!(!format!("{c:?}").contains(&key));
+    }
+
+    #[test]
+    fn bad_vault_keys_are_refused_without_echoing_them() {
+        let e = Config::load_from(None, env(&[("CREATORLINK_VAULT_KEYS", "k1:not-base64!")]))
+            .expect_err("bad key");
+        assert!(e.to_string().contains("vault.keys"), "{e}");
+        assert!(!e.to_string().contains("not-base64!"), "{e}");
+    }
+
+    #[test]
+    fn a_platform_client_id_needs_its_secret() {
+        let e = Config::load_from(
+            None,
+            env(&[("CREATORLINK_PLATFORMS_META_CLIENT_ID", "123")]),
+        )
+        .expect_err("no secret");
+        assert!(
+            e.to_string()
+                .contains("CREATORLINK_PLATFORMS_META_CLIENT_SECRET"),
+            "{e}"
+        );
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("CREATORLINK_PLATFORMS_TIKTOK_CLIENT_ID", "ck"),
+                ("CREATORLINK_PLATFORMS_TIKTOK_CLIENT_SECRET", "cs"),
+            ]),
+        )
+        .expect("valid");
+        assert!(!c.platforms.uses_sandbox(domain::Provider::Tiktok));
+        assert!(c.platforms.uses_sandbox(domain::Provider::Meta));
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod config;
 pub mod graphql;
 pub mod http;
 pub mod live;
+pub mod sandbox;
 pub mod telemetry;
 
 pub use app::Application;

@@ -5,6 +5,8 @@
 pub mod accounts;
 pub mod actor;
 pub mod campaigns;
+pub mod clock;
+pub mod connect;
 pub mod db;
 pub mod entities;
 pub mod error;

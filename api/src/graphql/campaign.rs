@@ -150,7 +150,7 @@ impl Campaign {
             api.org(),
             &campaign_access(ctx),
             self.0.id,
-            Utc::now(),
+            api.now(),
             api.expiring_window(),
         )
         .await
@@ -331,7 +331,7 @@ impl CampaignQuery {
             api.org(),
             &campaign_access(ctx),
             uuid,
-            Utc::now(),
+            api.now(),
             api.expiring_window(),
         )
         .await
@@ -505,7 +505,7 @@ impl CampaignMutation {
             mentions: input.mentions,
             profile_ids,
         };
-        match campaigns::create(api.db(), api.org(), new, Utc::now()).await {
+        match campaigns::create(api.db(), api.org(), new, api.now()).await {
             Ok(c) => Ok(CampaignPayload {
                 campaign: Some(Campaign(c)),
                 user_errors: vec![],
@@ -532,7 +532,7 @@ impl CampaignMutation {
             hashtags: input.hashtags,
             mentions: input.mentions,
         };
-        match campaigns::update(api.db(), api.org(), id, changes, &actor(ctx), Utc::now()).await {
+        match campaigns::update(api.db(), api.org(), id, changes, &actor(ctx), api.now()).await {
             Ok(c) => Ok(CampaignPayload {
                 campaign: Some(Campaign(c)),
                 user_errors: vec![],
@@ -557,7 +557,7 @@ impl CampaignMutation {
             id,
             input.status.into(),
             &actor(ctx),
-            Utc::now(),
+            api.now(),
         )
         .await
         {
@@ -589,7 +589,7 @@ impl CampaignMutation {
             id,
             &profile_ids,
             &actor(ctx),
-            Utc::now(),
+            api.now(),
         )
         .await
         {
@@ -638,7 +638,7 @@ impl CampaignMutation {
             });
         };
         let db = api.db();
-        match campaigns::add_post_by_url(db, api.org(), id, &input.url, &actor(ctx), Utc::now())
+        match campaigns::add_post_by_url(db, api.org(), id, &input.url, &actor(ctx), api.now())
             .await
         {
             Ok(AddedPost::Tracked(c)) => {
@@ -681,8 +681,7 @@ impl CampaignMutation {
             });
         };
         let db = api.db();
-        match campaigns::remove_content(db, api.org(), id, content_id, &actor(ctx), Utc::now())
-            .await
+        match campaigns::remove_content(db, api.org(), id, content_id, &actor(ctx), api.now()).await
         {
             Ok(c) => {
                 let m = campaigns::content::media_of(db, api.org(), &c)

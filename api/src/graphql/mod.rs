@@ -3,9 +3,11 @@
 
 pub mod campaign;
 pub mod campaign_report;
+pub mod connect;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod kinds;
 pub mod profile;
 pub mod query;
 pub mod user_error;
@@ -22,6 +24,7 @@ use domain::OrgId;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
+use crate::app::Services;
 use crate::config::{GraphqlConfig, LinksConfig};
 use crate::live::Bus;
 use error::codes;
@@ -39,7 +42,11 @@ pub struct QueryRoot(
 /// Every mutation, one part per concept.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(webhook::WebhookMutation, campaign::CampaignMutation);
+pub struct MutationRoot(
+    webhook::WebhookMutation,
+    connect::ConnectMutation,
+    campaign::CampaignMutation,
+);
 
 /// Every subscription (served over a websocket at `/graphql`), one part per concept.
 #[derive(MergedSubscription, Default)]
@@ -68,6 +75,8 @@ pub struct Shared {
     pub config: GraphqlConfig,
     /// How long before expiry a link shows EXPIRING_SOON (`links.expiring_window_days`).
     pub expiring_window: Duration,
+    /// The vault keyring, platform clients and clock.
+    pub services: Arc<Services>,
     /// Live events and webhooks; absent only in schemas built for printing.
     pub live: Option<Live>,
 }
@@ -100,9 +109,19 @@ impl Api<'_> {
         self.request.request_id
     }
 
+    /// The application's clock (the sandbox's when the sandbox providers are in use).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.shared.services.clock().now()
+    }
+
     /// The EXPIRING_SOON window from configuration.
     pub fn expiring_window(&self) -> Duration {
         self.shared.expiring_window
+    }
+
+    /// The vault keyring, platform clients and clock.
+    pub fn services(&self) -> &Services {
+        &self.shared.services
     }
 
     pub fn live(&self) -> Option<&Live> {
@@ -141,6 +160,7 @@ pub fn build_schema(
     config: &GraphqlConfig,
     links: &LinksConfig,
     live: Option<Live>,
+    services: Arc<Services>,
 ) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
@@ -152,6 +172,7 @@ pub fn build_schema(
         config: config.clone(),
         expiring_window: Duration::days(i64::from(links.expiring_window_days)),
         live,
+        services,
     }))
     .limit_depth(config.max_depth)
     .limit_complexity(config.max_complexity);

@@ -2,6 +2,7 @@
 
 pub mod graphql;
 pub mod health;
+pub mod oauth;
 
 use actix_web::web;
 
@@ -13,5 +14,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::resource("/graphql")
                 .route(web::post().to(graphql::post))
                 .route(web::get().to(graphql::get)),
-        );
+        )
+        .route("/oauth/facebook/select", web::post().to(oauth::select))
+        .route("/oauth/{platform}/start", web::get().to(oauth::start))
+        .route("/oauth/{platform}/callback", web::get().to(oauth::callback));
 }

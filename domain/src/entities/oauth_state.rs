@@ -34,6 +34,13 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     /// Set when the callback consumed the state; a second use is refused.
     pub used_at: Option<DateTimeUtc>,
+    /// A Meta grant waiting for the creator to pick a Page: the token set as JSON, sealed by the
+    /// vault (kind `access`, bound to this row). Cleared when a Page is picked.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub pending_grant: Option<String>,
+    /// SHA-256 (hex) of the single-use token the Page selection form carries.
+    #[sea_orm(unique)]
+    pub selection_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,3 +1,4 @@
 //! The link lifecycle: how long an authorization lasts and the status a reader sees (design §4).
 
+pub mod revoke;
 pub mod status;

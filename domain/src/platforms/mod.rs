@@ -12,6 +12,7 @@ pub mod error;
 mod fixtures;
 mod http;
 pub mod meta;
+mod registry;
 #[cfg(test)]
 mod test_server;
 pub mod tiktok;
@@ -21,6 +22,7 @@ pub mod youtube;
 pub use error::{next_pacific_midnight, pacific_offset_hours, scrub, PlatformError};
 pub use http::http_client;
 pub use meta::MetaClient;
+pub use registry::Clients;
 pub use tiktok::TiktokClient;
 pub use types::{
     Audience, DailyMetrics, InstagramAccount, MediaItem, MediaMetrics, MetaPage, Profile,

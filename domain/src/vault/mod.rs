@@ -16,6 +16,7 @@
 
 mod key_file;
 mod keyring;
+pub mod rotate;
 mod seal;
 
 use std::io;

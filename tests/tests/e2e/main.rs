@@ -1,11 +1,14 @@
 //! End-to-end tests: one binary, many modules, each test with its own database.
 
 mod campaigns;
+mod canary;
 mod cli;
+mod connect;
 mod events;
 mod foundation;
 mod harness;
 mod schema;
+mod vault;
 mod webhooks;
 
 use std::path::PathBuf;

@@ -1,0 +1,151 @@
+//! `/sandbox/control`: the switches tests flip, and the shared gate every fake endpoint passes
+//! (call log, injected faults and delays).
+
+use actix_web::{web, HttpResponse};
+use chrono::Duration;
+use domain::Provider;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::state::{Dead, Fault, Sandbox, Slow};
+use super::users;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/control")
+            .route("/clock", web::post().to(clock))
+            .route("/clock", web::get().to(clock_get))
+            .route("/users/{key}/revoke", web::post().to(revoke_user))
+            .route("/users/{key}/password", web::post().to(change_password))
+            .route("/faults", web::post().to(add_fault))
+            .route("/slow", web::post().to(add_slow))
+            .route("/calls", web::get().to(calls)),
+    );
+}
+
+#[derive(Deserialize)]
+struct Advance {
+    advance_seconds: i64,
+}
+
+async fn clock(sandbox: web::Data<Sandbox>, body: web::Json<Advance>) -> HttpResponse {
+    if body.advance_seconds < 0 {
+        return HttpResponse::BadRequest().json(json!({"error": "time only moves forward"}));
+    }
+    sandbox.advance(Duration::seconds(body.advance_seconds));
+    clock_get(sandbox).await
+}
+
+async fn clock_get(sandbox: web::Data<Sandbox>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "now": sandbox.now(),
+        "offset_seconds": sandbox.clock_offset().num_seconds(),
+    }))
+}
+
+fn known(key: &str) -> Option<&'static str> {
+    users::all()
+        .into_iter()
+        .find(|u| u.key == key)
+        .map(|u| u.key)
+}
+
+/// The user removes the app on the platform: every token issued so far dies.
+async fn revoke_user(sandbox: web::Data<Sandbox>, key: web::Path<String>) -> HttpResponse {
+    let Some(user) = known(&key) else {
+        return HttpResponse::NotFound().json(json!({"error": "no such sandbox user"}));
+    };
+    sandbox.kill_user(user, Dead::Revoked);
+    HttpResponse::Ok().json(json!({"revoked": user}))
+}
+
+/// The user changes their password: Meta answers 190/460, the others `invalid_grant`.
+async fn change_password(sandbox: web::Data<Sandbox>, key: web::Path<String>) -> HttpResponse {
+    let Some(user) = known(&key) else {
+        return HttpResponse::NotFound().json(json!({"error": "no such sandbox user"}));
+    };
+    sandbox.kill_user(user, Dead::PasswordChanged);
+    HttpResponse::Ok().json(json!({"password_changed": user}))
+}
+
+async fn add_fault(sandbox: web::Data<Sandbox>, body: web::Json<Fault>) -> HttpResponse {
+    if !(body.status == 429 || (500..600).contains(&body.status)) {
+        return HttpResponse::BadRequest().json(json!({"error": "status must be 429 or 5xx"}));
+    }
+    sandbox.add_fault(body.into_inner());
+    HttpResponse::Ok().json(json!({"ok": true}))
+}
+
+async fn add_slow(sandbox: web::Data<Sandbox>, body: web::Json<Slow>) -> HttpResponse {
+    sandbox.add_slow(body.into_inner());
+    HttpResponse::Ok().json(json!({"ok": true}))
+}
+
+#[derive(Deserialize)]
+struct CallFilter {
+    provider: Option<Provider>,
+    user: Option<String>,
+    endpoint: Option<String>,
+}
+
+/// The call log, filtered by `provider`, `user` and `endpoint` when given.
+async fn calls(sandbox: web::Data<Sandbox>, filter: web::Query<CallFilter>) -> HttpResponse {
+    let calls: Vec<_> = sandbox
+        .calls()
+        .into_iter()
+        .filter(|c| filter.provider.is_none_or(|p| p == c.provider))
+        .filter(|c| {
+            filter
+                .user
+                .as_deref()
+                .is_none_or(|u| c.user.as_deref() == Some(u))
+        })
+        .filter(|c| filter.endpoint.as_deref().is_none_or(|e| e == c.endpoint))
+        .collect();
+    HttpResponse::Ok().json(json!({ "calls": calls }))
+}
+
+/// Passes a call through the injected delays and faults. `Some` is the reply to send instead.
+pub async fn gate(
+    sandbox: &Sandbox,
+    provider: Provider,
+    endpoint: &str,
+    path: &str,
+) -> Option<HttpResponse> {
+    let (fault, delay) = sandbox.begin_call(provider, endpoint, path);
+    if let Some(delay) = delay {
+        actix_web::rt::time::sleep(delay).await;
+    }
+    let fault = fault?;
+    sandbox.log_call(provider, endpoint, None, fault.status);
+    let status = actix_web::http::StatusCode::from_u16(fault.status)
+        .unwrap_or(actix_web::http::StatusCode::SERVICE_UNAVAILABLE);
+    let mut reply = HttpResponse::build(status);
+    if let Some(after) = fault.retry_after_seconds {
+        reply.insert_header(("Retry-After", after.to_string()));
+    }
+    let limited = fault.status == 429;
+    let body = match (provider, limited) {
+        (Provider::Meta, true) => json!({"error": {"message": "Application request limit reached",
+            "type": "OAuthException", "code": 4, "is_transient": true, "fbtrace_id": "SandboxTrace1"}}),
+        (Provider::Meta, false) => {
+            json!({"error": {"message": "An unexpected error has occurred. Please retry your request later.",
+            "type": "OAuthException", "code": 2, "is_transient": true, "fbtrace_id": "SandboxTrace2"}})
+        }
+        (Provider::Tiktok, true) => json!({"data": {}, "error": {"code": "rate_limit_exceeded",
+            "message": "API rate limit was exceeded, please try again later.", "log_id": "sandbox"}}),
+        (Provider::Tiktok, false) => json!({"data": {}, "error": {"code": "internal_error",
+            "message": "Something went wrong. Please try again later.", "log_id": "sandbox"}}),
+        (Provider::Google, true) => {
+            json!({"error": {"code": 429, "message": "Resource has been exhausted.",
+            "errors": [{"message": "Rate Limit Exceeded", "domain": "usageLimits", "reason": "rateLimitExceeded"}],
+            "status": "RESOURCE_EXHAUSTED"}})
+        }
+        (Provider::Google, false) => {
+            json!({"error": {"code": fault.status, "message": "Backend Error",
+            "errors": [{"message": "Backend Error", "domain": "global", "reason": "backendError"}],
+            "status": "UNAVAILABLE"}})
+        }
+    };
+    Some(reply.json(body))
+}

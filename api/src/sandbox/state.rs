@@ -1,0 +1,338 @@
+//! The sandbox's in-process state: issued codes and tokens, user switches flipped by tests,
+//! injected faults, and the call log.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use domain::clock::{Clock, ManualClock};
+use domain::Provider;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::users::{self, FakeUser};
+use crate::config::SandboxConfig;
+
+/// The fixed app credentials the sandbox accepts (and the application uses for it).
+pub struct SandboxApp;
+
+impl SandboxApp {
+    /// Client id and secret of the sandbox app of `provider`.
+    pub fn credentials(provider: Provider) -> (&'static str, &'static str) {
+        match provider {
+            Provider::Meta => ("sandbox-meta-app", "sandbox-meta-app-secret"),
+            Provider::Tiktok => ("sandbox-tiktok-key", "sandbox-tiktok-secret"),
+            Provider::Google => ("sandbox-google-client", "sandbox-google-secret"),
+        }
+    }
+}
+
+/// What a token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenUse {
+    Access,
+    Refresh,
+}
+
+/// Why a token no longer works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dead {
+    /// Never issued, or already used/rotated away.
+    Unknown,
+    Expired,
+    /// The user removed the app (or the app revoked the grant).
+    Revoked,
+    PasswordChanged,
+}
+
+/// An issued token.
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub user: &'static str,
+    pub provider: Provider,
+    pub kind: TokenUse,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub scopes: Vec<String>,
+    /// The user's epoch when issued; a revoke or password change starts a new epoch.
+    epoch: u64,
+    /// Rotated away (TikTok refresh tokens die when used) or revoked by this token's holder.
+    spent: bool,
+}
+
+/// An authorization code waiting to be exchanged.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub user: &'static str,
+    pub provider: Provider,
+    pub scopes: Vec<String>,
+    pub redirect_uri: String,
+    pub code_challenge: Option<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct UserSwitches {
+    epoch: u64,
+    last_kill: Option<Dead>,
+}
+
+/// "Fail the next `count` calls" to a provider (optionally only paths containing `path_contains`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Fault {
+    pub provider: Provider,
+    pub count: u32,
+    /// 429 (rate limited, with `Retry-After`) or a 5xx.
+    pub status: u16,
+    #[serde(default)]
+    pub retry_after_seconds: Option<u64>,
+    #[serde(default)]
+    pub path_contains: Option<String>,
+}
+
+/// "Answer the next `count` calls after `delay_ms`".
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Slow {
+    pub provider: Provider,
+    pub delay_ms: u64,
+    pub count: u32,
+}
+
+/// One call a client made to the sandbox.
+#[derive(Debug, Clone, Serialize)]
+pub struct CallRecord {
+    pub seq: u64,
+    pub provider: Provider,
+    /// A stable name: `authorize`, `token:authorization_code`, `token:refresh_token`,
+    /// `token:fb_exchange_token`, `debug_token`, `revoke`, `accounts`, `profile`, `media`, …
+    pub endpoint: String,
+    /// The fake user the call was for, when the sandbox could tell.
+    pub user: Option<String>,
+    pub at: DateTime<Utc>,
+    pub status: u16,
+}
+
+#[derive(Default)]
+struct State {
+    grants: HashMap<String, Grant>,
+    tokens: HashMap<String, Token>,
+    switches: HashMap<&'static str, UserSwitches>,
+    faults: Vec<Fault>,
+    slow: Vec<Slow>,
+    calls: Vec<CallRecord>,
+}
+
+/// The sandbox: shared by every worker thread of the HTTP server.
+pub struct Sandbox {
+    clock: ManualClock,
+    config: SandboxConfig,
+    state: Mutex<State>,
+}
+
+impl Sandbox {
+    /// A sandbox whose clock the application shares.
+    pub fn new(config: SandboxConfig, clock: ManualClock) -> Self {
+        Sandbox {
+            clock,
+            config,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sandbox time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Moves sandbox (and application) time forward.
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+
+    /// How far the clock has been moved.
+    pub fn clock_offset(&self) -> Duration {
+        self.clock.offset()
+    }
+
+    fn random(&self, kind: &str) -> String {
+        format!(
+            "{}_{kind}_{}{}",
+            self.config.token_marker,
+            Uuid::new_v4().simple(),
+            Uuid::new_v4().simple()
+        )
+    }
+
+    /// Issues an authorization code for `user` (valid 10 minutes, single use).
+    pub fn issue_code(
+        &self,
+        user: &FakeUser,
+        scopes: Vec<String>,
+        redirect_uri: &str,
+        code_challenge: Option<String>,
+    ) -> String {
+        let code = self.random("code");
+        let grant = Grant {
+            user: user.key,
+            provider: user.provider,
+            scopes,
+            redirect_uri: redirect_uri.to_owned(),
+            code_challenge,
+            expires_at: self.now() + Duration::minutes(10),
+        };
+        self.lock().grants.insert(code.clone(), grant);
+        code
+    }
+
+    /// Consumes a code: it works once, before it expires, for the provider that issued it.
+    pub fn take_code(&self, provider: Provider, code: &str) -> Option<Grant> {
+        let grant = self.lock().grants.remove(code)?;
+        (grant.provider == provider && grant.expires_at > self.now()).then_some(grant)
+    }
+
+    /// Issues a token of `kind` living `default_ttl` seconds (or the configured override; `None`
+    /// means no expiry).
+    pub fn issue_token(
+        &self,
+        user: &'static str,
+        provider: Provider,
+        kind: TokenUse,
+        scopes: &[String],
+        default_ttl: Option<i64>,
+    ) -> (String, Option<i64>) {
+        let override_ttl = match kind {
+            TokenUse::Access => self.config.access_token_ttl_seconds,
+            TokenUse::Refresh => self.config.refresh_token_ttl_seconds,
+        };
+        let ttl = override_ttl
+            .map(|t| i64::try_from(t).unwrap_or(i64::MAX / 4))
+            .or(default_ttl);
+        let now = self.now();
+        let token = self.random(match kind {
+            TokenUse::Access => "at",
+            TokenUse::Refresh => "rt",
+        });
+        let mut state = self.lock();
+        let epoch = state.switches.get(user).map(|s| s.epoch).unwrap_or(0);
+        state.tokens.insert(
+            token.clone(),
+            Token {
+                user,
+                provider,
+                kind,
+                issued_at: now,
+                expires_at: ttl.map(|t| now + Duration::seconds(t)),
+                scopes: scopes.to_vec(),
+                epoch,
+                spent: false,
+            },
+        );
+        (token, ttl)
+    }
+
+    /// The live token `token` of `provider` and `kind`, or why it does not work.
+    pub fn check(&self, provider: Provider, kind: TokenUse, token: &str) -> Result<Token, Dead> {
+        let state = self.lock();
+        let t = state.tokens.get(token).ok_or(Dead::Unknown)?;
+        if t.provider != provider || t.kind != kind || t.spent {
+            return Err(Dead::Unknown);
+        }
+        let switches = state.switches.get(t.user).copied().unwrap_or_default();
+        if t.epoch < switches.epoch {
+            return Err(switches.last_kill.unwrap_or(Dead::Revoked));
+        }
+        if t.expires_at.is_some_and(|e| e <= self.now()) {
+            return Err(Dead::Expired);
+        }
+        Ok(t.clone())
+    }
+
+    /// Marks a (refresh) token used: TikTok refresh tokens rotate and die when reused.
+    pub fn spend(&self, token: &str) {
+        if let Some(t) = self.lock().tokens.get_mut(token) {
+            t.spent = true;
+        }
+    }
+
+    /// Kills every token of `user` issued so far, for `why`.
+    pub fn kill_user(&self, user: &'static str, why: Dead) {
+        let mut state = self.lock();
+        let s = state.switches.entry(user).or_default();
+        s.epoch += 1;
+        s.last_kill = Some(why);
+    }
+
+    /// Records a call and decides whether to fail or slow it.
+    pub fn begin_call(
+        &self,
+        provider: Provider,
+        endpoint: &str,
+        path: &str,
+    ) -> (Option<Fault>, Option<StdDuration>) {
+        let mut state = self.lock();
+        let fault = state
+            .faults
+            .iter_mut()
+            .find(|f| {
+                f.provider == provider
+                    && f.count > 0
+                    && f.path_contains.as_deref().is_none_or(|p| path.contains(p))
+            })
+            .map(|f| {
+                f.count -= 1;
+                f.clone()
+            });
+        state.faults.retain(|f| f.count > 0);
+        let delay = state
+            .slow
+            .iter_mut()
+            .find(|s| s.provider == provider && s.count > 0)
+            .map(|s| {
+                s.count -= 1;
+                StdDuration::from_millis(s.delay_ms)
+            });
+        state.slow.retain(|s| s.count > 0);
+        let _ = endpoint;
+        (fault, delay)
+    }
+
+    /// Appends to the call log.
+    pub fn log_call(&self, provider: Provider, endpoint: &str, user: Option<&str>, status: u16) {
+        let at = self.now();
+        let mut state = self.lock();
+        let seq = state.calls.len() as u64 + 1;
+        state.calls.push(CallRecord {
+            seq,
+            provider,
+            endpoint: endpoint.to_owned(),
+            user: user.map(str::to_owned),
+            at,
+            status,
+        });
+    }
+
+    /// The call log, oldest first.
+    pub fn calls(&self) -> Vec<CallRecord> {
+        self.lock().calls.clone()
+    }
+
+    /// Queues a fault.
+    pub fn add_fault(&self, fault: Fault) {
+        self.lock().faults.push(fault);
+    }
+
+    /// Queues slow answers.
+    pub fn add_slow(&self, slow: Slow) {
+        self.lock().slow.push(slow);
+    }
+
+    /// Looks a fake user up by key, as a `'static` key.
+    pub fn user(&self, key: &str) -> Option<FakeUser> {
+        users::find(key)
+    }
+}

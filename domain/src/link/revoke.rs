@@ -1,0 +1,278 @@
+//! Unlink and remove (design §5, seed 001): revoke the grant on the platform, erase the tokens
+//! locally whatever the platform said, and mark the link INVALID with UNLINKED or REMOVED; remove
+//! also detaches the account from its profile. The revoke runs inline with a short bounded retry
+//! (the jobs work moves it to a job); the local erase never waits on the platform's answer.
+
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    TransactionSession, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::actor::Actor;
+use crate::entities::{link, social_account};
+use crate::error::{DomainError, DomainResult};
+use crate::events::{self, NewEvent};
+use crate::kinds::{InvalidReason, LinkStatus, Provider};
+use crate::link::status::{self, LinkState};
+use crate::platforms::{Clients, PlatformError};
+use crate::secret::Secret;
+use crate::tenant::OrgId;
+use crate::vault::{Aad, Keyring, TokenKind};
+
+/// Attempts at the platform's revoke before giving up (the tokens are erased either way).
+const REVOKE_ATTEMPTS: u32 = 3;
+/// Longest wait between two attempts, whatever `Retry-After` says: this runs inside a request.
+const MAX_REVOKE_WAIT: StdDuration = StdDuration::from_secs(2);
+
+/// What became of the revoke on the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoked {
+    /// The platform confirmed.
+    Yes,
+    /// The grant was already dead there (revoked, expired, password changed).
+    AlreadyGone,
+    /// The platform kept failing; the tokens were erased locally anyway.
+    Failed,
+    /// No tokens were stored, so there was nothing to revoke.
+    NothingStored,
+}
+
+/// The account after an unlink or remove.
+#[derive(Debug, Clone)]
+pub struct Detached {
+    pub account: social_account::Model,
+    pub link: Option<link::Model>,
+    pub revoked: Revoked,
+}
+
+/// Calls `revoke` with up to [`REVOKE_ATTEMPTS`] tries on retryable failures.
+async fn revoke_upstream(clients: &Clients, provider: Provider, token: &Secret) -> Revoked {
+    let client = clients.get(provider);
+    for attempt in 1..=REVOKE_ATTEMPTS {
+        match client.revoke(token).await {
+            Ok(()) => return Revoked::Yes,
+            Err(PlatformError::Invalid { .. } | PlatformError::AccessTokenInvalid { .. }) => {
+                return Revoked::AlreadyGone
+            }
+            Err(e) if e.is_retryable() && attempt < REVOKE_ATTEMPTS => {
+                let now = clients.now();
+                let wait = e
+                    .retry_at(now)
+                    .and_then(|at| (at - now).to_std().ok())
+                    .unwrap_or(StdDuration::from_millis(200 * u64::from(attempt)))
+                    .min(MAX_REVOKE_WAIT);
+                tracing::info!(attempt, error = %e, "revoke failed; retrying");
+                tokio::time::sleep(wait).await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "revoke failed; tokens are erased locally anyway");
+                return Revoked::Failed;
+            }
+        }
+    }
+    Revoked::Failed
+}
+
+/// The token to revoke with: Google revokes the whole grant by its refresh token; the others take
+/// the access token.
+fn revoke_token(keyring: &Keyring, provider: Provider, l: &link::Model) -> Option<Secret> {
+    let open =
+        |sealed: &Option<String>, kind| {
+            sealed.as_deref().and_then(|s| match keyring.open(s, &Aad::new(l.id, kind)) {
+            Ok(secret) => Some(secret),
+            Err(e) => {
+                tracing::warn!(link_id = %l.id, error = %e, "a stored token cannot be opened");
+                None
+            }
+        })
+        };
+    let refresh = open(&l.refresh_token, TokenKind::Refresh);
+    let access = open(&l.access_token, TokenKind::Access);
+    match provider {
+        Provider::Google => refresh.or(access),
+        _ => access.or(refresh),
+    }
+}
+
+fn derived(l: &link::Model, now: DateTime<Utc>) -> LinkStatus {
+    status::derive(
+        &LinkState {
+            stored: l.status,
+            invalid_reason: l.invalid_reason,
+            authenticated_at: l.authenticated_at,
+            expires_at: l.expires_at,
+        },
+        now,
+        status::DEFAULT_EXPIRING_WINDOW,
+    )
+    .status
+}
+
+/// Erases `l`'s tokens and sets INVALID with `reason`, recording the change.
+async fn erase(
+    txn: &impl ConnectionTrait,
+    account: &social_account::Model,
+    l: &link::Model,
+    reason: InvalidReason,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> DomainResult<link::Model> {
+    let from = derived(l, now);
+    let mut active: link::ActiveModel = l.clone().into();
+    active.status = Set(LinkStatus::Invalid);
+    active.invalid_reason = Set(Some(reason));
+    active.access_token = Set(None);
+    active.refresh_token = Set(None);
+    active.access_token_expires_at = Set(None);
+    active.refresh_token_expires_at = Set(None);
+    active.lease_owner = Set(None);
+    active.lease_until = Set(None);
+    active.next_refresh_at = Set(None);
+    active.version = Set(l.version + 1);
+    active.updated_at = Set(now);
+    let updated = active.update(txn).await?;
+    events::record(
+        txn,
+        NewEvent::status_changed(
+            account,
+            from,
+            LinkStatus::Invalid,
+            Some(reason.as_str().to_owned()),
+            actor.clone(),
+            now,
+        ),
+    )
+    .await?;
+    Ok(updated)
+}
+
+async fn find(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    account_id: Uuid,
+) -> DomainResult<(social_account::Model, Option<link::Model>)> {
+    let account = social_account::Entity::find_by_id(account_id)
+        .filter(social_account::Column::OrganizationId.eq(org.uuid()))
+        .one(db)
+        .await?
+        .ok_or(DomainError::not_found("social account"))?;
+    let l = link::Entity::find()
+        .filter(link::Column::AccountId.eq(account.id))
+        .one(db)
+        .await?;
+    Ok((account, l))
+}
+
+async fn revoke_and_erase(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    keyring: &Keyring,
+    clients: &Clients,
+    org: OrgId,
+    account_id: Uuid,
+    reason: InvalidReason,
+    actor: Actor,
+) -> DomainResult<Detached> {
+    let (account, l) = find(db, org, account_id).await?;
+    if reason == InvalidReason::Unlinked && account.profile_id.is_none() {
+        return Err(DomainError::not_found("social account"));
+    }
+    let provider = account.platform.provider();
+    let revoked = match l.as_ref().and_then(|l| revoke_token(keyring, provider, l)) {
+        Some(token) => revoke_upstream(clients, provider, &token).await,
+        None => Revoked::NothingStored,
+    };
+    let now = clients.now();
+    let txn = db.begin().await?;
+    // Re-read inside the transaction: a refresh may have rotated the tokens meanwhile, and those
+    // must be erased too.
+    let (account, l) = find(&txn, org, account_id).await?;
+    let l = match l {
+        Some(l) if !(l.status == LinkStatus::Invalid && l.invalid_reason == Some(reason)) => {
+            Some(erase(&txn, &account, &l, reason, &actor, now).await?)
+        }
+        other => other,
+    };
+    // Meta grants cover the Page and its Instagram account together: the revoke ended both.
+    if provider == Provider::Meta && revoked != Revoked::NothingStored {
+        if let Some(pair_id) = account.paired_account_id {
+            if let Ok((pair, Some(pair_link))) = find(&txn, org, pair_id).await {
+                if pair_link.access_token.is_some() {
+                    erase(
+                        &txn,
+                        &pair,
+                        &pair_link,
+                        InvalidReason::Unlinked,
+                        &actor,
+                        now,
+                    )
+                    .await?;
+                }
+            }
+        }
+    }
+    let account = if reason == InvalidReason::Removed {
+        let mut active: social_account::ActiveModel = account.into();
+        active.profile_id = Set(None);
+        active.updated_at = Set(now);
+        active.update(&txn).await?
+    } else {
+        account
+    };
+    txn.commit().await?;
+    tracing::info!(account_id = %account.id, reason = reason.as_str(), ?revoked, "link ended");
+    Ok(Detached {
+        account,
+        link: l,
+        revoked,
+    })
+}
+
+/// Unlinks an account: revokes upstream, erases the tokens, INVALID/UNLINKED. The account stays
+/// on its profile (RECONNECT brings it back).
+#[tracing::instrument(skip(db, keyring, clients), fields(org = %org))]
+pub async fn unlink(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    keyring: &Keyring,
+    clients: &Clients,
+    org: OrgId,
+    account_id: Uuid,
+    actor: Actor,
+) -> DomainResult<Detached> {
+    revoke_and_erase(
+        db,
+        keyring,
+        clients,
+        org,
+        account_id,
+        InvalidReason::Unlinked,
+        actor,
+    )
+    .await
+}
+
+/// Removes an account from its profile: revokes upstream, erases the tokens, INVALID/REMOVED, and
+/// detaches it (it can then be added to another profile).
+#[tracing::instrument(skip(db, keyring, clients), fields(org = %org))]
+pub async fn remove(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    keyring: &Keyring,
+    clients: &Clients,
+    org: OrgId,
+    account_id: Uuid,
+    actor: Actor,
+) -> DomainResult<Detached> {
+    revoke_and_erase(
+        db,
+        keyring,
+        clients,
+        org,
+        account_id,
+        InvalidReason::Removed,
+        actor,
+    )
+    .await
+}
