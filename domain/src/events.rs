@@ -21,6 +21,14 @@ pub mod kind {
     pub const EXPIRING_SOON_WARNING: &str = "EXPIRING_SOON_WARNING";
     /// A resource keeps failing or stories were missed; the link itself is unchanged.
     pub const FRESHNESS: &str = "FRESHNESS";
+    /// A media item became content of a campaign (detail: campaignId, contentId, mediaId,
+    /// matchedBy, rule).
+    pub const CAMPAIGN_CONTENT_MATCHED: &str = "CAMPAIGN_CONTENT_MATCHED";
+    /// Content was taken out of a campaign (detail: campaignId, contentId, mediaId).
+    pub const CAMPAIGN_CONTENT_REMOVED: &str = "CAMPAIGN_CONTENT_REMOVED";
+    /// An account with content in an ACTIVE campaign became INVALID or EXPIRED (detail:
+    /// campaignId); the brand needs the creator to reconnect.
+    pub const CAMPAIGN_ACCOUNT_BROKEN: &str = "CAMPAIGN_ACCOUNT_BROKEN";
     /// A webhook endpoint was disabled after failing continuously; not tied to an account.
     pub const WEBHOOK_ENDPOINT_DISABLED: &str = "WEBHOOK_ENDPOINT_DISABLED";
 }

@@ -177,3 +177,61 @@ pub enum MediaKind {
     #[sea_orm(string_value = "STORY")]
     Story,
 }
+
+/// Where a campaign is in its life: rules match new content only while it is ACTIVE.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CampaignStatus {
+    /// Being prepared: nothing is matched yet.
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    /// Running: new and existing content in the dates is matched and pulled often.
+    #[sea_orm(string_value = "ACTIVE")]
+    Active,
+    /// Over: nothing new is matched; tracked content keeps being pulled until end + 30 days.
+    #[sea_orm(string_value = "FINISHED")]
+    Finished,
+}
+
+impl CampaignStatus {
+    /// The stored and wire name, e.g. `ACTIVE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CampaignStatus::Draft => "DRAFT",
+            CampaignStatus::Active => "ACTIVE",
+            CampaignStatus::Finished => "FINISHED",
+        }
+    }
+}
+
+/// Which tracking rule made a media item campaign content.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MatchedBy {
+    /// The caption carries one of the campaign's hashtags.
+    #[sea_orm(string_value = "HASHTAG")]
+    Hashtag,
+    /// The caption mentions one of the campaign's accounts (`@brand`).
+    #[sea_orm(string_value = "MENTION")]
+    Mention,
+    /// Someone added the post by its link.
+    #[sea_orm(string_value = "URL")]
+    Url,
+}
+
+impl MatchedBy {
+    /// The stored and wire name, e.g. `HASHTAG`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchedBy::Hashtag => "HASHTAG",
+            MatchedBy::Mention => "MENTION",
+            MatchedBy::Url => "URL",
+        }
+    }
+}

@@ -6,6 +6,7 @@ pub mod access;
 pub mod accounts;
 pub mod actor;
 pub mod api_keys;
+pub mod campaigns;
 pub mod clock;
 pub mod connect;
 pub mod db;
@@ -31,5 +32,8 @@ pub mod webhooks;
 pub use access::{Caller, Role, Scope};
 pub use actor::Actor;
 pub use error::{DomainError, DomainResult};
-pub use kinds::{InvalidReason, LinkStatus, MediaKind, Platform, ProfileKind, Provider};
+pub use kinds::{
+    CampaignStatus, InvalidReason, LinkStatus, MatchedBy, MediaKind, Platform, ProfileKind,
+    Provider,
+};
 pub use tenant::OrgId;

@@ -14,6 +14,7 @@ mod m20261124_000006_oauth_page_selection;
 mod m20261124_000007_jobs;
 mod m20261124_000008_webhook_attempts;
 mod m20261124_000010_deauthorization_privacy;
+mod m20261124_000011_campaigns;
 
 /// Every migration in the order it runs.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000007_jobs::Migration),
             Box::new(m20261124_000008_webhook_attempts::Migration),
             Box::new(m20261124_000010_deauthorization_privacy::Migration),
+            Box::new(m20261124_000011_campaigns::Migration),
         ]
     }
 }

@@ -185,6 +185,12 @@ pub const RULES: &[(&str, Rule)] = &[
         "Query.socialAccountByUrl",
         Rule::staff().key(Scope::ProfilesRead),
     ),
+    ("Query.campaign", Rule::staff().key(Scope::MetricsRead)),
+    ("Query.campaigns", Rule::staff().key(Scope::MetricsRead)),
+    (
+        "Query.exportCampaignReport",
+        Rule::staff().key(Scope::MetricsRead),
+    ),
     ("Query.apiKeys", Rule::admin()),
     (
         "Query.webhookEndpoints",
@@ -235,6 +241,13 @@ pub const RULES: &[(&str, Rule)] = &[
         "Mutation.eraseCreatorData",
         Rule::admin().creator_owns("input.profileId"),
     ),
+    ("Mutation.createCampaign", Rule::staff()),
+    ("Mutation.updateCampaign", Rule::staff()),
+    ("Mutation.setCampaignStatus", Rule::staff()),
+    ("Mutation.addCampaignProfiles", Rule::staff()),
+    ("Mutation.removeCampaignProfile", Rule::staff()),
+    ("Mutation.addCampaignPost", Rule::staff()),
+    ("Mutation.removeCampaignContent", Rule::staff()),
     ("Mutation.createApiKey", Rule::admin()),
     ("Mutation.revokeApiKey", Rule::admin()),
     (
@@ -287,6 +300,7 @@ pub const fn node_rule(ty: NodeType) -> Rule {
         }
         NodeType::Media => Rule::staff().key(Scope::MetricsRead).creator_owns("id"),
         NodeType::ConnectInvite => Rule::staff().creator_owns("id"),
+        NodeType::Campaign => Rule::staff().key(Scope::MetricsRead),
         NodeType::Organization => Rule::anyone(),
         NodeType::ApiKey => Rule::admin(),
         NodeType::WebhookEndpoint | NodeType::WebhookDelivery => {
@@ -329,6 +343,7 @@ async fn owner_profile(shared: &Shared, caller: &Caller, ty: NodeType, id: Uuid)
             .flatten()
             .map(|i| i.profile_id),
         NodeType::Organization
+        | NodeType::Campaign
         | NodeType::ApiKey
         | NodeType::WebhookEndpoint
         | NodeType::WebhookDelivery => None,

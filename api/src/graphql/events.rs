@@ -32,6 +32,12 @@ pub enum LinkEventKind {
     ExpiringSoonWarning,
     /// A resource of the account keeps failing or stories were missed; the status is unchanged.
     Freshness,
+    /// A media item of the account became content of a campaign (`detail.campaignId`).
+    CampaignContentMatched,
+    /// Content of the account was taken out of a campaign (`detail.campaignId`).
+    CampaignContentRemoved,
+    /// The account broke (INVALID or EXPIRED) while it has content in an active campaign.
+    CampaignAccountBroken,
     /// A kind this version of the API does not name yet.
     Other,
 }
@@ -42,6 +48,9 @@ impl LinkEventKind {
             kind::STATUS_CHANGED => LinkEventKind::StatusChanged,
             kind::EXPIRING_SOON_WARNING => LinkEventKind::ExpiringSoonWarning,
             kind::FRESHNESS => LinkEventKind::Freshness,
+            kind::CAMPAIGN_CONTENT_MATCHED => LinkEventKind::CampaignContentMatched,
+            kind::CAMPAIGN_CONTENT_REMOVED => LinkEventKind::CampaignContentRemoved,
+            kind::CAMPAIGN_ACCOUNT_BROKEN => LinkEventKind::CampaignAccountBroken,
             _ => LinkEventKind::Other,
         }
     }

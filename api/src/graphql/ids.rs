@@ -11,6 +11,7 @@ use uuid::Uuid;
 pub enum NodeType {
     CreatorProfile,
     ApiKey,
+    Campaign,
     SocialAccount,
     Media,
     Organization,
@@ -24,6 +25,7 @@ impl NodeType {
         match self {
             NodeType::CreatorProfile => "CreatorProfile",
             NodeType::ApiKey => "ApiKey",
+            NodeType::Campaign => "Campaign",
             NodeType::SocialAccount => "SocialAccount",
             NodeType::Media => "Media",
             NodeType::Organization => "Organization",
@@ -37,6 +39,7 @@ impl NodeType {
         match s {
             "CreatorProfile" => Some(NodeType::CreatorProfile),
             "ApiKey" => Some(NodeType::ApiKey),
+            "Campaign" => Some(NodeType::Campaign),
             "SocialAccount" => Some(NodeType::SocialAccount),
             "Media" => Some(NodeType::Media),
             "Organization" => Some(NodeType::Organization),

@@ -4,6 +4,8 @@
 pub mod access;
 pub mod account;
 pub mod api_key;
+pub mod campaign;
+pub mod campaign_report;
 pub mod connect;
 pub mod error;
 pub mod events;
@@ -49,6 +51,7 @@ pub struct QueryRoot(
     api_key::ApiKeyQuery,
     account::AccountQuery,
     webhook::WebhookQuery,
+    campaign::CampaignQuery,
 );
 
 /// Every mutation, one part per concept; a new concept adds its `…Mutation` here.
@@ -62,6 +65,7 @@ pub struct MutationRoot(
     account::AccountMutation,
     invite::InviteMutation,
     privacy::PrivacyMutation,
+    campaign::CampaignMutation,
 );
 
 /// Every subscription (served over a websocket at `/graphql`), one part per concept.

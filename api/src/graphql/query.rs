@@ -4,6 +4,7 @@ use async_graphql::{Context, Interface, Object, Result, ID};
 
 use super::account::SocialAccount;
 use super::api_key::ApiKey;
+use super::campaign::{campaign_access, Campaign};
 use super::error::to_graphql;
 use super::ids::{self, NodeType};
 use super::invite::ConnectInvite;
@@ -28,6 +29,7 @@ pub enum Node {
     SocialAccount(SocialAccount),
     Media(Media),
     Organization(Organization),
+    Campaign(Campaign),
     WebhookEndpoint(WebhookEndpoint),
     ConnectInvite(ConnectInvite),
 }
@@ -72,6 +74,13 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
             Err(domain::DomainError::NotFound { .. }) => None,
             Err(e) => return Err(to_graphql(e, api.request_id())),
         },
+        NodeType::Campaign => {
+            match domain::campaigns::get(api.db(), api.org(), &campaign_access(ctx), uuid).await {
+                Ok(c) => Some(Node::Campaign(Campaign(c))),
+                Err(domain::DomainError::NotFound { .. }) => None,
+                Err(e) => return Err(to_graphql(e, api.request_id())),
+            }
+        }
         // Not fetchable by id (yet): answered like an id that names nothing.
         NodeType::WebhookDelivery => None,
     })

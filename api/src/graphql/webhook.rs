@@ -26,6 +26,14 @@ pub enum WebhookEventType {
     /// `webhook_endpoint.disabled`: one of the organization's endpoints was disabled after failing
     /// continuously.
     WebhookEndpointDisabled,
+    /// `campaign.content_matched`: a media item became content of a campaign (`detail` names
+    /// the campaign, the content and the rule).
+    CampaignContentMatched,
+    /// `campaign.content_removed`: content was taken out of a campaign.
+    CampaignContentRemoved,
+    /// `campaign.account_broken`: an account with content in an active campaign became INVALID
+    /// or EXPIRED; ask the creator to reconnect.
+    CampaignAccountBroken,
 }
 
 /// Where a delivery stands.

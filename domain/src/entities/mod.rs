@@ -3,6 +3,10 @@
 
 pub mod api_key;
 pub mod audience;
+pub mod campaign;
+pub mod campaign_content;
+pub mod campaign_post_url;
+pub mod campaign_profile;
 pub mod connect_invite;
 pub mod creator_profile;
 pub mod creator_profile_member;
@@ -26,6 +30,10 @@ pub mod webhook_endpoint;
 pub mod prelude {
     pub use super::api_key::Entity as ApiKey;
     pub use super::audience::Entity as Audience;
+    pub use super::campaign::Entity as Campaign;
+    pub use super::campaign_content::Entity as CampaignContent;
+    pub use super::campaign_post_url::Entity as CampaignPostUrl;
+    pub use super::campaign_profile::Entity as CampaignProfile;
     pub use super::connect_invite::Entity as ConnectInvite;
     pub use super::creator_profile::Entity as CreatorProfile;
     pub use super::creator_profile_member::Entity as CreatorProfileMember;

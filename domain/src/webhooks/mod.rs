@@ -38,14 +38,23 @@ pub enum EventType {
     LinkFreshness,
     /// One of the organization's webhook endpoints was disabled after failing continuously.
     WebhookEndpointDisabled,
+    /// A media item became content of a campaign.
+    CampaignContentMatched,
+    /// Content was taken out of a campaign.
+    CampaignContentRemoved,
+    /// An account with content in an active campaign became INVALID or EXPIRED.
+    CampaignAccountBroken,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 4] = [
+    pub const ALL: [EventType; 7] = [
         EventType::LinkStatusChanged,
         EventType::LinkExpiringSoon,
         EventType::LinkFreshness,
         EventType::WebhookEndpointDisabled,
+        EventType::CampaignContentMatched,
+        EventType::CampaignContentRemoved,
+        EventType::CampaignAccountBroken,
     ];
 
     /// The `link_event.kind` this type delivers.
@@ -55,6 +64,9 @@ impl EventType {
             EventType::LinkExpiringSoon => kind::EXPIRING_SOON_WARNING,
             EventType::LinkFreshness => kind::FRESHNESS,
             EventType::WebhookEndpointDisabled => kind::WEBHOOK_ENDPOINT_DISABLED,
+            EventType::CampaignContentMatched => kind::CAMPAIGN_CONTENT_MATCHED,
+            EventType::CampaignContentRemoved => kind::CAMPAIGN_CONTENT_REMOVED,
+            EventType::CampaignAccountBroken => kind::CAMPAIGN_ACCOUNT_BROKEN,
         }
     }
 
@@ -65,6 +77,9 @@ impl EventType {
             EventType::LinkExpiringSoon => "link.expiring_soon",
             EventType::LinkFreshness => "link.freshness",
             EventType::WebhookEndpointDisabled => "webhook_endpoint.disabled",
+            EventType::CampaignContentMatched => "campaign.content_matched",
+            EventType::CampaignContentRemoved => "campaign.content_removed",
+            EventType::CampaignAccountBroken => "campaign.account_broken",
         }
     }
 

@@ -7,6 +7,7 @@ mod api_support;
 mod auth;
 mod browser;
 mod callbacks;
+mod campaigns;
 mod canary;
 mod cli;
 mod connect;
