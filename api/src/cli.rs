@@ -40,6 +40,11 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
     Schema,
+    /// Measure: run a benchmark scenario and print its figures as a table (see docs/benchmarks.md).
+    Bench {
+        #[command(subcommand)]
+        scenario: crate::bench::Scenario,
+    },
     /// The token vault's keys.
     Vault {
         #[command(subcommand)]
@@ -81,6 +86,8 @@ pub enum CliError {
     Database(#[from] sea_orm::DbErr),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("bench: {0:#}")]
+    Bench(anyhow::Error),
 }
 
 impl CliError {
@@ -129,6 +136,9 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
                     }
                 }
             }
+        }
+        Command::Bench { scenario } => {
+            crate::bench::run(scenario).await.map_err(CliError::Bench)?
         }
         Command::Schema => print!("{}", crate::graphql::sdl()),
         Command::Vault {

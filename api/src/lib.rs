@@ -1,6 +1,7 @@
 //! creatorlink's HTTP edges, GraphQL API and command line.
 
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod graphql;
