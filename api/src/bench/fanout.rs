@@ -179,7 +179,10 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
     let mut report = Report::new(format!(
         "fanout: {} subscribers on one API process ({}{}), {} events/s for {} s, poll interval {} ms",
         args.subscribers,
-        if args.database_url.is_some() { "PostgreSQL" } else { "SQLite" },
+        match &args.database_url {
+            Some(url) if url.starts_with("postgres") => "PostgreSQL",
+            _ => "SQLite",
+        },
         if args.redis_url.is_some() { ", Redis bus" } else { "" },
         args.rate,
         args.seconds,

@@ -1,5 +1,6 @@
 //! End-to-end tests: one binary, many modules, each test with its own database.
 
+mod bench;
 mod canary;
 mod cli;
 mod connect;
