@@ -47,6 +47,10 @@ pub struct AppState {
     pub schema: AppSchema,
     /// The organization requests act in until authentication provides one.
     pub default_org: OrgId,
+    /// The job queue (Redis or the SQLite queue file).
+    pub queue: jobs::Queue,
+    /// What job handlers use; the in-process workers run with it.
+    pub jobs: jobs::JobContext,
     /// Live link events of this process.
     pub bus: Bus,
     pub services: Arc<Services>,
@@ -75,6 +79,8 @@ pub enum StartError {
     },
     #[error("cannot set up metrics: {0}")]
     Metrics(String),
+    #[error("cannot open the job queue (redis.url / REDIS_URL, or jobs.db in data_dir): {0}")]
+    Queue(String),
     #[error("cannot open the token vault (vault.keys / vault.key_file): {0}")]
     Vault(domain::vault::VaultError),
     #[error("invalid platform setting for {provider}: {message}")]
@@ -113,6 +119,14 @@ pub fn open_keyring(config: &Config) -> Result<Keyring, StartError> {
         );
     }
     Ok(keyring)
+}
+
+/// The platform clients keyed by provider, as the job handlers take them.
+pub fn job_platforms(clients: &Clients) -> jobs::Platforms {
+    [Provider::Meta, Provider::Tiktok, Provider::Google]
+        .into_iter()
+        .map(|p| (p, clients.get(p).clone()))
+        .collect()
 }
 
 /// The path segment of each provider's OAuth callback (`/oauth/{segment}/callback`).
@@ -229,6 +243,7 @@ impl Application {
                 .await
                 .map_err(StartError::Prepare)?;
         let keyring = Arc::new(open_keyring(&config)?);
+        let keyring_for_jobs = keyring.clone();
         let policy = config.webhook_policy();
         let sender = domain::webhooks::WebhookSender::new(policy)
             .map_err(|e| StartError::WebhookClient(e.to_string()))?;
@@ -287,7 +302,21 @@ impl Application {
             services.clone(),
         );
 
+        let queue = crate::workers::open_queue(&config).await?;
+        let registry = prometheus::Registry::new();
+        let job_metrics = jobs::JobMetrics::register(&registry)
+            .map_err(|e| StartError::Metrics(e.to_string()))?;
+        let jobs = crate::workers::job_context(
+            &config,
+            db.clone(),
+            queue.clone(),
+            job_metrics,
+            job_platforms(&services.clients),
+            Some(keyring_for_jobs),
+        );
+
         let metrics = PrometheusMetricsBuilder::new("creatorlink")
+            .registry(registry)
             .endpoint("/metrics")
             // Label by route pattern, never by raw path: invite links and ids would explode
             // the label cardinality.
@@ -303,6 +332,8 @@ impl Application {
             default_org,
             services,
             sandbox: sandbox.clone(),
+            queue,
+            jobs,
             bus,
         });
         let app_state = state.clone();
@@ -367,10 +398,25 @@ impl Application {
         self.state.clone()
     }
 
-    /// Serves until SIGTERM or ctrl-c, then finishes the requests in hand (up to 30 s).
+    /// Serves until SIGTERM or ctrl-c, then finishes the requests in hand (up to 30 s). Unless
+    /// `jobs.in_process` is off, the job workers and schedules run beside the server and drain
+    /// when it stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(port = self.port, "creatorlink is listening");
         let _tasks = self.tasks;
-        self.server.await
+        if !self.state.config.jobs.in_process {
+            return self.server.await;
+        }
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let workers = crate::workers::run(self.state.jobs.clone(), async move {
+            let _ = stop_rx.await;
+        });
+        let server = async move {
+            let result = self.server.await;
+            let _ = stop_tx.send(());
+            result
+        };
+        let (result, ()) = futures::join!(server, workers);
+        result
     }
 }

@@ -50,6 +50,13 @@ pub enum Command {
         #[command(subcommand)]
         action: VaultAction,
     },
+    /// Run job workers and schedules only (no HTTP); run any number of them against one Redis.
+    Worker,
+    /// Inspect and re-enqueue jobs that gave up.
+    Jobs {
+        #[command(subcommand)]
+        action: JobsAction,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,6 +70,25 @@ pub enum VaultAction {
     },
     /// Print a new random key (base64) to put in front of `vault.keys` as `id:key`.
     Keygen,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsAction {
+    /// List dead jobs (gave up after a permanent error or their last retry), newest first.
+    List {
+        /// How many to show.
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
+    /// Re-enqueue one dead job by id, or every dead job with `--failed`.
+    Retry {
+        /// The dead job's id (from `jobs list` or the `deadJobs` query).
+        #[arg(required_unless_present = "failed", conflicts_with = "failed")]
+        id: Option<uuid::Uuid>,
+        /// Re-enqueue every dead job not yet retried.
+        #[arg(long)]
+        failed: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -88,6 +114,10 @@ pub enum CliError {
     Io(#[from] std::io::Error),
     #[error("bench: {0:#}")]
     Bench(anyhow::Error),
+    #[error("{0}")]
+    Retry(#[from] jobs::dead::RetryError),
+    #[error("cannot set up metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
 }
 
 impl CliError {
@@ -163,6 +193,54 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
                     "{} stored values could not be opened with the configured keys (see the log)",
                     report.failed
                 ))));
+            }
+        }
+        Command::Worker => {
+            let db = open_database(&config).await?;
+            let queue = crate::workers::open_queue(&config).await?;
+            // A worker reaches the platforms like `serve` does; in sandbox mode that is the
+            // sandbox of the API process at `http.public_url`.
+            let keyring = std::sync::Arc::new(crate::app::open_keyring(&config)?);
+            let public_url = config.public_url(config.http.port);
+            let clock: domain::clock::SharedClock = std::sync::Arc::new(domain::clock::SystemClock);
+            let clients = crate::app::build_clients(&config, &public_url, clock)?;
+            let ctx = crate::workers::job_context(
+                &config,
+                db,
+                queue,
+                jobs::JobMetrics::unregistered(),
+                crate::app::job_platforms(&clients),
+                Some(keyring),
+            );
+            crate::workers::run(ctx, crate::workers::termination()).await;
+        }
+        Command::Jobs { action } => {
+            let db = open_database(&config).await?;
+            match action {
+                JobsAction::List { limit } => {
+                    for job in jobs::dead::list(&db, limit).await? {
+                        println!(
+                            "{}  {}  {}  attempts={}  {}  {}",
+                            job.id,
+                            job.failed_at.to_rfc3339(),
+                            job.job,
+                            job.attempts,
+                            job.payload,
+                            job.error
+                        );
+                    }
+                }
+                JobsAction::Retry { id, failed } => {
+                    let queue = crate::workers::open_queue(&config).await?;
+                    let now = chrono::Utc::now();
+                    if failed {
+                        let n = jobs::dead::retry_all(&db, &queue, now).await?;
+                        println!("{n} dead jobs re-enqueued");
+                    } else if let Some(id) = id {
+                        jobs::dead::retry(&db, &queue, id, now).await?;
+                        println!("job {id} re-enqueued");
+                    }
+                }
             }
         }
     }

@@ -33,6 +33,49 @@ pub struct Config {
     pub sandbox: SandboxConfig,
     pub events: EventsConfig,
     pub webhooks: WebhooksConfig,
+    pub jobs: JobsConfig,
+}
+
+/// Background jobs: where they run, how hard they try, when the scans tick.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsConfig {
+    /// `serve` also runs the job workers and schedules in-process (turn off when separate
+    /// `creatorlink worker` processes do the work).
+    pub in_process: bool,
+    /// This process's worker name; defaults to `{hostname}-{pid}`. Must be unique in the cluster.
+    pub worker_name: Option<String>,
+    /// Jobs of one type one process runs at once.
+    pub concurrency: usize,
+    /// Longest one attempt may take, in seconds.
+    pub timeout_secs: u64,
+    /// Attempts before a failing job is recorded as dead.
+    pub max_attempts: u32,
+    /// First retry delay in milliseconds; doubles per attempt, with jitter.
+    pub backoff_base_ms: u64,
+    /// Longest retry delay in seconds.
+    pub backoff_max_secs: u64,
+    /// On SIGTERM, how long jobs in hand may take to finish, in seconds.
+    pub shutdown_timeout_secs: u64,
+    /// Seconds between worker heartbeats.
+    pub heartbeat_secs: u64,
+    /// Heartbeats a worker may miss before its in-flight jobs go to other workers.
+    pub missed_heartbeats: usize,
+    /// Seconds a refresh lease is held before another worker may take it over.
+    pub lease_ttl_secs: u64,
+    /// Links one sweep statement moves at most.
+    pub sweep_batch: u64,
+    /// Seconds between two `requestSync` of the same account.
+    pub sync_cooldown_secs: u64,
+    /// Cron expressions (with seconds); `off` disables a schedule.
+    pub expire_links_schedule: String,
+    pub refresh_schedule: String,
+    pub stories_schedule: String,
+    pub metrics_schedule: String,
+    pub media_schedule: String,
+    pub audience_schedule: String,
+    /// Hours between two story pulls of one account (stories live 24 hours).
+    pub stories_every_hours: u32,
 }
 
 /// How strict the process is about secrets and targets.
@@ -329,6 +372,28 @@ impl Default for Config {
                 timeout_secs: 10,
                 max_attempts: 15,
             },
+            jobs: JobsConfig {
+                in_process: true,
+                worker_name: None,
+                concurrency: 4,
+                timeout_secs: 120,
+                max_attempts: 5,
+                backoff_base_ms: 2_000,
+                backoff_max_secs: 300,
+                shutdown_timeout_secs: 30,
+                heartbeat_secs: 10,
+                missed_heartbeats: 3,
+                lease_ttl_secs: 120,
+                sweep_batch: 500,
+                sync_cooldown_secs: 300,
+                expire_links_schedule: "0 */5 * * * *".into(),
+                refresh_schedule: "30 * * * * *".into(),
+                stories_schedule: "0 */10 * * * *".into(),
+                metrics_schedule: "0 15 * * * *".into(),
+                media_schedule: "0 */30 * * * *".into(),
+                audience_schedule: "0 45 * * * *".into(),
+                stories_every_hours: 2,
+            },
         }
     }
 }
@@ -513,6 +578,7 @@ impl Config {
                     .into(),
             ));
         }
+        self.validate_jobs()?;
         if self.events.poll_interval_ms == 0 {
             return Err(ConfigError::Invalid(
                 "events.poll_interval_ms (CREATORLINK_EVENTS_POLL_INTERVAL_MS): must be at least 1"
@@ -543,6 +609,108 @@ impl Config {
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| ConfigError::Invalid(format!("log.level (CREATORLINK_LOG_LEVEL): {e}")))?;
         Ok(())
+    }
+
+    fn validate_jobs(&self) -> Result<(), ConfigError> {
+        let j = &self.jobs;
+        let positive = [
+            ("concurrency", j.concurrency as u64),
+            ("timeout_secs", j.timeout_secs),
+            ("max_attempts", u64::from(j.max_attempts)),
+            ("heartbeat_secs", j.heartbeat_secs),
+            ("lease_ttl_secs", j.lease_ttl_secs),
+            ("sweep_batch", j.sweep_batch),
+        ];
+        for (key, value) in positive {
+            if value == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "jobs.{key} (CREATORLINK_JOBS_{}): must be at least 1",
+                    key.to_ascii_uppercase()
+                )));
+            }
+        }
+        if j.missed_heartbeats < 2 {
+            return Err(ConfigError::Invalid(
+                "jobs.missed_heartbeats (CREATORLINK_JOBS_MISSED_HEARTBEATS): must be at least 2"
+                    .into(),
+            ));
+        }
+        if !(1..=23).contains(&j.stories_every_hours) {
+            return Err(ConfigError::Invalid(
+                "jobs.stories_every_hours (CREATORLINK_JOBS_STORIES_EVERY_HOURS): must be 1 to 23 so no 24-hour story is missed"
+                    .into(),
+            ));
+        }
+        for (key, expr) in [
+            ("expire_links_schedule", &j.expire_links_schedule),
+            ("refresh_schedule", &j.refresh_schedule),
+            ("stories_schedule", &j.stories_schedule),
+            ("metrics_schedule", &j.metrics_schedule),
+            ("media_schedule", &j.media_schedule),
+            ("audience_schedule", &j.audience_schedule),
+        ] {
+            if expr != "off" {
+                jobs::schedule::parse(expr).map_err(|e| {
+                    ConfigError::Invalid(format!(
+                        "jobs.{key} (CREATORLINK_JOBS_{}): not a cron expression with seconds (or `off`): {e}",
+                        key.to_ascii_uppercase()
+                    ))
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The job system's settings.
+    pub fn job_settings(&self) -> jobs::JobSettings {
+        use std::time::Duration;
+        let j = &self.jobs;
+        let schedule = |expr: &String| (expr != "off").then(|| expr.clone());
+        jobs::JobSettings {
+            concurrency: j.concurrency,
+            timeout: Duration::from_secs(j.timeout_secs),
+            max_attempts: j.max_attempts,
+            backoff_base: Duration::from_millis(j.backoff_base_ms),
+            backoff_max: Duration::from_secs(j.backoff_max_secs),
+            shutdown_timeout: Duration::from_secs(j.shutdown_timeout_secs),
+            schedules: jobs::Schedules {
+                expire_links: schedule(&j.expire_links_schedule),
+                refresh_scan: schedule(&j.refresh_schedule),
+                stories_scan: schedule(&j.stories_schedule),
+                metrics_scan: schedule(&j.metrics_schedule),
+                media_scan: schedule(&j.media_schedule),
+                audience_scan: schedule(&j.audience_schedule),
+                queue_metrics: Some("*/15 * * * * *".into()),
+            },
+            expiring_window: chrono::Duration::days(i64::from(self.links.expiring_window_days)),
+            sweep_batch: j.sweep_batch,
+            lease_ttl: chrono::Duration::seconds(j.lease_ttl_secs as i64),
+            stories_every: chrono::Duration::hours(i64::from(j.stories_every_hours)),
+            recent_media: chrono::Duration::hours(48),
+            media_window: chrono::Duration::days(30),
+            sync_request_cooldown: chrono::Duration::seconds(j.sync_cooldown_secs as i64),
+        }
+    }
+
+    /// Where the job queue lives: Redis when configured, else `jobs.db` in `data_dir`.
+    pub fn queue_backend(&self) -> jobs::QueueBackendConfig {
+        match &self.redis.url {
+            Some(url) => jobs::QueueBackendConfig::Redis {
+                url: url.clone(),
+                prefix: self.redis.prefix.clone(),
+            },
+            None => jobs::QueueBackendConfig::Sqlite {
+                path: self.data_dir.join("jobs.db"),
+            },
+        }
+    }
+
+    /// Worker heartbeat settings.
+    pub fn queue_liveness(&self) -> jobs::Liveness {
+        jobs::Liveness {
+            heartbeat: std::time::Duration::from_secs(self.jobs.heartbeat_secs),
+            missed_heartbeats: self.jobs.missed_heartbeats,
+        }
     }
 
     /// The database URL in effect: the configured one, or the embedded SQLite file.

@@ -9,6 +9,7 @@ pub mod http;
 pub mod live;
 pub mod sandbox;
 pub mod telemetry;
+pub mod workers;
 
 pub use app::Application;
 pub use config::Config;

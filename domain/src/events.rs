@@ -72,6 +72,11 @@ pub async fn record(
     db: &impl ConnectionTrait,
     event: NewEvent,
 ) -> Result<link_event::Model, sea_orm::DbErr> {
+    active_model(event).insert(db).await
+}
+
+/// The row `event` becomes (for batch inserts of many events in one statement).
+pub fn active_model(event: NewEvent) -> link_event::ActiveModel {
     link_event::ActiveModel {
         id: NotSet,
         organization_id: Set(event.org.uuid()),
@@ -86,8 +91,6 @@ pub async fn record(
         detail: Set(event.detail),
         occurred_at: Set(event.occurred_at),
     }
-    .insert(db)
-    .await
 }
 
 /// Which events a reader wants: always one organization, optionally narrowed to one profile, one

@@ -11,6 +11,7 @@ mod m20261123_000003_metrics_media;
 mod m20261123_000004_events_keys_invites;
 mod m20261123_000005_webhooks;
 mod m20261124_000006_oauth_page_selection;
+mod m20261124_000007_jobs;
 mod m20261124_000008_webhook_attempts;
 
 /// Every migration in the order it runs.
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_events_keys_invites::Migration),
             Box::new(m20261123_000005_webhooks::Migration),
             Box::new(m20261124_000006_oauth_page_selection::Migration),
+            Box::new(m20261124_000007_jobs::Migration),
             Box::new(m20261124_000008_webhook_attempts::Migration),
         ]
     }

@@ -272,6 +272,9 @@ pub struct TestApp {
     pub db: Arc<TestDatabase>,
     pub config: Config,
     pub data_dir: tempfile::TempDir,
+    /// The application's job queue and job context (to enqueue or run jobs in tests).
+    pub queue: jobs::Queue,
+    pub jobs: jobs::JobContext,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -319,6 +322,10 @@ pub async fn spawn_app_on(db: Arc<TestDatabase>, adjust: impl FnOnce(&mut Config
         .await
         .expect("the application starts");
     let port = app.port();
+    let (queue, jobs) = {
+        let state = app.state();
+        (state.queue.clone(), state.jobs.clone())
+    };
     let server = tokio::spawn(async move {
         let _ = app.run_until_stopped().await;
     });
@@ -332,6 +339,8 @@ pub async fn spawn_app_on(db: Arc<TestDatabase>, adjust: impl FnOnce(&mut Config
         db,
         config,
         data_dir,
+        queue,
+        jobs,
         server,
     }
 }

@@ -6,6 +6,7 @@ pub mod audience;
 pub mod connect_invite;
 pub mod creator_profile;
 pub mod creator_profile_member;
+pub mod dead_job;
 pub mod link;
 pub mod link_event;
 pub mod media;
@@ -27,6 +28,7 @@ pub mod prelude {
     pub use super::connect_invite::Entity as ConnectInvite;
     pub use super::creator_profile::Entity as CreatorProfile;
     pub use super::creator_profile_member::Entity as CreatorProfileMember;
+    pub use super::dead_job::Entity as DeadJob;
     pub use super::link::Entity as Link;
     pub use super::link_event::Entity as LinkEvent;
     pub use super::media::Entity as Media;

@@ -23,6 +23,8 @@ pub struct Model {
     /// Failed pulls in a row; reset by a success.
     pub consecutive_failures: i32,
     pub next_run_at: Option<DateTimeUtc>,
+    /// When a pull was last requested on demand (`requestSync`), for its rate limit.
+    pub requested_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

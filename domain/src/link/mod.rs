@@ -1,4 +1,6 @@
 //! The link lifecycle: how long an authorization lasts and the status a reader sees (design §4).
 
+pub mod refresh;
 pub mod revoke;
 pub mod status;
+pub mod sweep;

@@ -7,6 +7,8 @@ mod connect;
 mod events;
 mod foundation;
 mod harness;
+mod jobs;
+mod refresh;
 mod schema;
 mod vault;
 mod webhooks;

@@ -1,0 +1,198 @@
+//! What a job is: a small serde struct of ids plus an async handler, with the context every
+//! handler receives. A new job type implements [`Job`] and is added to [`crate::registry`].
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use domain::platforms::PlatformClient;
+use domain::vault::Keyring;
+use domain::Provider;
+use sea_orm::DatabaseConnection;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::metrics::JobMetrics;
+use crate::queue::{Queue, QueueError};
+use crate::settings::JobSettings;
+
+/// One kind of background work. The struct is the payload: ids only, never tokens or data.
+///
+/// Handlers must be idempotent: a worker may die after doing the work and before the queue
+/// records it, and the job then runs again.
+pub trait Job:
+    Serialize + DeserializeOwned + Clone + Debug + Send + Sync + Unpin + 'static
+{
+    /// The job's name: its queue, its metrics label, its worker name.
+    const NAME: &'static str;
+
+    /// Does the work once. `Err(JobError::Retry)` asks for another attempt after a backoff;
+    /// `Err(JobError::Permanent)` gives up at once and records the job as dead.
+    fn run(&self, ctx: &JobContext) -> impl Future<Output = Result<(), JobError>> + Send;
+}
+
+/// Why an attempt failed, and whether another one can help.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// Try again after a backoff (not before `after` when given).
+    #[error("{message}")]
+    Retry {
+        message: String,
+        after: Option<Duration>,
+    },
+    /// Trying again cannot help.
+    #[error("{message}")]
+    Permanent { message: String },
+}
+
+impl JobError {
+    pub fn retry(message: impl Into<String>) -> Self {
+        JobError::Retry {
+            message: message.into(),
+            after: None,
+        }
+    }
+
+    pub fn permanent(message: impl Into<String>) -> Self {
+        JobError::Permanent {
+            message: message.into(),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for JobError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        // A database hiccup (busy, connection lost) is worth another attempt.
+        JobError::retry(format!("database: {e}"))
+    }
+}
+
+impl From<domain::DomainError> for JobError {
+    fn from(e: domain::DomainError) -> Self {
+        match e {
+            domain::DomainError::Database(e) => e.into(),
+            domain::DomainError::Upstream {
+                retryable: true,
+                message,
+            } => JobError::retry(message),
+            other => JobError::permanent(other.to_string()),
+        }
+    }
+}
+
+impl From<QueueError> for JobError {
+    fn from(e: QueueError) -> Self {
+        JobError::retry(e.to_string())
+    }
+}
+
+/// The time source of the jobs; tests and the sandbox move it.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>);
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Self {
+        Clock(Arc::new(Utc::now))
+    }
+
+    /// A clock reading `f`.
+    pub fn from_fn(f: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
+        Clock(Arc::new(f))
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.0)()
+    }
+}
+
+impl Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clock")
+    }
+}
+
+/// The platform clients by provider; a provider without a client is not configured.
+pub type Platforms = HashMap<Provider, Arc<dyn PlatformClient>>;
+
+/// What every handler may use. Cheap to clone.
+#[derive(Clone)]
+pub struct JobContext(Arc<Inner>);
+
+struct Inner {
+    db: DatabaseConnection,
+    queue: Queue,
+    platforms: Platforms,
+    keyring: Option<Arc<Keyring>>,
+    clock: Clock,
+    metrics: JobMetrics,
+    settings: JobSettings,
+    worker_id: String,
+}
+
+impl JobContext {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        db: DatabaseConnection,
+        queue: Queue,
+        platforms: Platforms,
+        keyring: Option<Arc<Keyring>>,
+        clock: Clock,
+        metrics: JobMetrics,
+        settings: JobSettings,
+        worker_id: String,
+    ) -> Self {
+        JobContext(Arc::new(Inner {
+            db,
+            queue,
+            platforms,
+            keyring,
+            clock,
+            metrics,
+            settings,
+            worker_id,
+        }))
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.0.db
+    }
+    pub fn queue(&self) -> &Queue {
+        &self.0.queue
+    }
+    pub fn platform(&self, provider: Provider) -> Option<Arc<dyn PlatformClient>> {
+        self.0.platforms.get(&provider).cloned()
+    }
+    pub fn keyring(&self) -> Option<&Keyring> {
+        self.0.keyring.as_deref()
+    }
+    pub fn now(&self) -> DateTime<Utc> {
+        self.0.clock.now()
+    }
+    pub fn clock(&self) -> &Clock {
+        &self.0.clock
+    }
+    pub fn metrics(&self) -> &JobMetrics {
+        &self.0.metrics
+    }
+    pub fn settings(&self) -> &JobSettings {
+        &self.0.settings
+    }
+    /// This process's worker identity, used as the refresh lease owner.
+    pub fn worker_id(&self) -> &str {
+        &self.0.worker_id
+    }
+
+    /// Enqueues `job` now.
+    pub async fn enqueue<J: Job>(&self, job: J) -> Result<(), QueueError> {
+        self.0.queue.push_named(J::NAME, job, None, None).await
+    }
+}
+
+/// Enqueues `job` on `queue` (for callers outside a handler: GraphQL mutations, the CLI).
+pub async fn enqueue<J: Job>(queue: &Queue, job: J) -> Result<(), QueueError> {
+    queue.push_named(J::NAME, job, None, None).await
+}

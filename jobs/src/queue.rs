@@ -1,0 +1,258 @@
+//! The job queue: apalis on Redis when `redis.url` is configured, apalis on SQLite otherwise.
+//!
+//! Every job type has a queue of its own, named after the job (`refresh_link`, `expire_links`,
+//! …). On Redis the queue name is prefixed with `redis.prefix`, so several deployments (or tests)
+//! share one server; apalis-redis derives every key of a queue from that name
+//! (`{prefix}:{job}:active`, `…:inflight`, `…:data`, …). The SQLite queue lives in its own file,
+//! `jobs.db` in `data_dir`, beside (not inside) the application database: apalis-sqlite keeps its
+//! own tables and sqlx migrations, and a separate file keeps the queue's writes from contending
+//! with the application's single SQLite connection. It works the same whether the application
+//! database is SQLite or PostgreSQL.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use apalis::prelude::{TaskBuilder, TaskSink};
+use apalis_redis::{ConnectionManager, RedisStorage};
+use apalis_sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteStorage};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Where the queue lives.
+#[derive(Clone, Debug)]
+pub enum QueueBackendConfig {
+    /// Redis at `url`; every key starts with `prefix`.
+    Redis { url: String, prefix: String },
+    /// The SQLite file `path` (created if missing).
+    Sqlite { path: std::path::PathBuf },
+}
+
+/// How long a worker may go silent before its jobs are handed to others, and how often workers
+/// prove they are alive.
+#[derive(Clone, Copy, Debug)]
+pub struct Liveness {
+    pub heartbeat: Duration,
+    /// Heartbeats a worker may miss before its in-flight jobs are re-enqueued (at least 2).
+    pub missed_heartbeats: usize,
+}
+
+impl Default for Liveness {
+    fn default() -> Self {
+        Liveness {
+            heartbeat: Duration::from_secs(10),
+            missed_heartbeats: 3,
+        }
+    }
+}
+
+/// Why the queue failed.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("redis: {0}")]
+    Redis(#[from] apalis_redis::RedisError),
+    #[error("job queue (redis): {0}")]
+    RedisStorage(String),
+    #[error("job queue (sqlite): {0}")]
+    Sqlite(String),
+    #[error("job payload: {0}")]
+    Payload(#[from] serde_json::Error),
+}
+
+/// A handle on the queue: cheap to clone, used to enqueue jobs and by the workers.
+#[derive(Clone)]
+pub enum Queue {
+    Redis {
+        conn: ConnectionManager,
+        prefix: String,
+        liveness: Liveness,
+    },
+    Sqlite {
+        pool: SqlitePool,
+        liveness: Liveness,
+    },
+}
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Queue::Redis { prefix, .. } => write!(f, "Queue::Redis({prefix})"),
+            Queue::Sqlite { .. } => write!(f, "Queue::Sqlite"),
+        }
+    }
+}
+
+impl Queue {
+    /// Connects (and, for SQLite, creates and migrates the queue file).
+    pub async fn connect(
+        config: &QueueBackendConfig,
+        liveness: Liveness,
+    ) -> Result<Queue, QueueError> {
+        match config {
+            QueueBackendConfig::Redis { url, prefix } => {
+                let conn = apalis_redis::connect(url.as_str()).await?;
+                Ok(Queue::Redis {
+                    conn,
+                    prefix: prefix.clone(),
+                    liveness,
+                })
+            }
+            QueueBackendConfig::Sqlite { path } => {
+                let pool = open_sqlite(path).await?;
+                Ok(Queue::Sqlite { pool, liveness })
+            }
+        }
+    }
+
+    /// The backend's short name for logs and `/readyz`.
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Queue::Redis { .. } => "redis",
+            Queue::Sqlite { .. } => "sqlite",
+        }
+    }
+
+    /// The full queue name of job type `name`.
+    pub fn queue_name(&self, name: &str) -> String {
+        match self {
+            Queue::Redis { prefix, .. } => format!("{prefix}:jobs:{name}"),
+            Queue::Sqlite { .. } => name.to_owned(),
+        }
+    }
+
+    /// Answers when the queue's store answers.
+    pub async fn ping(&self) -> Result<(), QueueError> {
+        match self {
+            Queue::Redis { conn, .. } => {
+                let mut conn = conn.clone();
+                redis::cmd("PING").query_async::<String>(&mut conn).await?;
+                Ok(())
+            }
+            Queue::Sqlite { pool, .. } => {
+                sea_orm::sqlx::query("SELECT 1")
+                    .execute(pool)
+                    .await
+                    .map_err(|e| QueueError::Sqlite(e.to_string()))?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Jobs waiting in queue `name` (ready or scheduled for later).
+    pub async fn depth(&self, name: &str) -> Result<u64, QueueError> {
+        match self {
+            Queue::Redis { conn, .. } => {
+                let config = self.redis_storage::<()>(conn, name).get_config().clone();
+                let mut conn = conn.clone();
+                let (active, scheduled): (u64, u64) = redis::pipe()
+                    .cmd("LLEN")
+                    .arg(config.active_jobs_list())
+                    .cmd("ZCARD")
+                    .arg(config.scheduled_jobs_set())
+                    .query_async(&mut conn)
+                    .await?;
+                Ok(active + scheduled)
+            }
+            Queue::Sqlite { pool, .. } => {
+                let n: i64 = sea_orm::sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM Jobs WHERE job_type = ?1 AND status = 'Pending'",
+                )
+                .bind(self.queue_name(name))
+                .fetch_one(pool)
+                .await
+                .map_err(|e| QueueError::Sqlite(e.to_string()))?;
+                Ok(n.max(0) as u64)
+            }
+        }
+    }
+
+    pub(crate) fn redis_storage<T>(&self, conn: &ConnectionManager, name: &str) -> RedisStorage<T> {
+        let liveness = self.liveness();
+        RedisStorage::new(conn.clone()).with_config(
+            apalis_redis::Config::default()
+                .queue(self.queue_name(name))
+                .heartbeat_interval(liveness.heartbeat)
+                .missed_heartbeats(liveness.missed_heartbeats)
+                // Results are not read back; finished jobs need not keep their payload.
+                .persist_results(false)
+                .emit_events(false)
+                .idempotency_ttl(Some(Duration::from_secs(24 * 3600))),
+        )
+    }
+
+    pub(crate) fn sqlite_storage<T>(&self, pool: &SqlitePool, name: &str) -> SqliteStorage<T> {
+        let liveness = self.liveness();
+        SqliteStorage::new(pool).with_config(
+            apalis_sqlite::Config::default()
+                .queue(self.queue_name(name))
+                .heartbeat_interval(liveness.heartbeat)
+                .missed_heartbeats(liveness.missed_heartbeats)
+                .persist_results(false),
+        )
+    }
+
+    pub fn liveness(&self) -> Liveness {
+        match self {
+            Queue::Redis { liveness, .. } | Queue::Sqlite { liveness, .. } => *liveness,
+        }
+    }
+
+    /// Enqueues `args` on queue `name`. With an `idempotency_key`, a second push with the same
+    /// key is dropped by the backend (schedules use this so that several instances ticking at
+    /// once enqueue one scan).
+    pub async fn push_named<T>(
+        &self,
+        name: &str,
+        args: T,
+        idempotency_key: Option<String>,
+        delay: Option<Duration>,
+    ) -> Result<(), QueueError>
+    where
+        T: Serialize + DeserializeOwned + Send + Sync + Unpin + 'static,
+    {
+        let mut builder = TaskBuilder::new(args);
+        if let Some(key) = idempotency_key {
+            builder = builder.idempotency_key(key);
+        }
+        if let Some(delay) = delay {
+            builder = builder.run_after(delay);
+        }
+        let task = builder.build();
+        match self {
+            Queue::Redis { conn, .. } => {
+                let mut storage = self.redis_storage::<T>(conn, name);
+                storage
+                    .push_task(task)
+                    .await
+                    .map_err(|e| QueueError::RedisStorage(e.to_string()))
+            }
+            Queue::Sqlite { pool, .. } => {
+                let mut storage = self.sqlite_storage::<T>(pool, name);
+                storage
+                    .push_task(task)
+                    .await
+                    .map_err(|e| QueueError::Sqlite(e.to_string()))
+            }
+        }
+    }
+}
+
+/// Opens (creating and migrating) the SQLite queue file.
+async fn open_sqlite(path: &Path) -> Result<SqlitePool, QueueError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| QueueError::Sqlite(e.to_string()))?;
+    }
+    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+        .map_err(|e| QueueError::Sqlite(e.to_string()))?
+        .create_if_missing(true)
+        .busy_timeout(Duration::from_secs(5));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .map_err(|e| QueueError::Sqlite(e.to_string()))?;
+    SqliteStorage::setup(&pool)
+        .await
+        .map_err(|e| QueueError::Sqlite(e.to_string()))?;
+    Ok(pool)
+}

@@ -1,0 +1,117 @@
+//! `refresh_scan` (scheduled) claims links whose access token nears expiry and enqueues one
+//! `refresh_link` per link; `refresh_link` refreshes under the lease/version single flight of
+//! `domain::link::refresh`.
+
+use chrono::Duration;
+use domain::link::refresh::{self, RefreshOutcome, RefreshRequest};
+use domain::{Platform, Provider};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::job::{Job, JobContext, JobError};
+use crate::settings::refresh_margin;
+
+/// Refresh one link's tokens if still due. A second run finds them fresh (`NotDue`) or the lease
+/// held by the first (`Skipped`): harmless.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefreshLink {
+    pub link_id: Uuid,
+}
+
+impl Job for RefreshLink {
+    const NAME: &'static str = "refresh_link";
+
+    #[tracing::instrument(skip_all, name = "refresh_link", fields(link_id = %self.link_id))]
+    async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
+        let Some(link) = domain::entities::link::Entity::find_by_id(self.link_id)
+            .one(ctx.db())
+            .await?
+        else {
+            return Ok(());
+        };
+        let Some(account) = domain::entities::social_account::Entity::find_by_id(link.account_id)
+            .one(ctx.db())
+            .await?
+        else {
+            return Ok(());
+        };
+        let provider = account.platform.provider();
+        let Some(client) = ctx.platform(provider) else {
+            return Err(JobError::permanent(format!(
+                "no {} client configured",
+                provider.as_str()
+            )));
+        };
+        let Some(keyring) = ctx.keyring() else {
+            return Err(JobError::permanent("no vault keyring configured"));
+        };
+        let outcome = refresh::refresh_link(
+            ctx.db(),
+            client.as_ref(),
+            keyring,
+            RefreshRequest {
+                link_id: self.link_id,
+                owner: ctx.worker_id(),
+                now: ctx.now(),
+                lease_ttl: ctx.settings().lease_ttl,
+                margin: refresh_margin(provider),
+            },
+        )
+        .await?;
+        tracing::info!(?outcome, "refresh attempted");
+        if let RefreshOutcome::Invalidated(reason) = outcome {
+            tracing::warn!(reason = reason.as_str(), "link invalidated by its platform");
+        }
+        Ok(())
+    }
+}
+
+use sea_orm::EntityTrait;
+
+/// Claim every link due for refresh and enqueue a `refresh_link` for each. Claims are
+/// conditional updates of `next_refresh_at`, so concurrent scans enqueue disjoint sets.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RefreshScan {}
+
+impl Job for RefreshScan {
+    const NAME: &'static str = "refresh_scan";
+
+    #[tracing::instrument(skip_all, name = "refresh_scan")]
+    async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
+        let now = ctx.now();
+        // A claim lasts a little longer than a lease plus the retries of one job.
+        let claim_for = ctx.settings().lease_ttl + Duration::minutes(10);
+        for provider in [Provider::Google, Provider::Tiktok, Provider::Meta] {
+            if ctx.platform(provider).is_none() {
+                continue;
+            }
+            let platforms: Vec<Platform> = [
+                Platform::Instagram,
+                Platform::Facebook,
+                Platform::Tiktok,
+                Platform::Youtube,
+            ]
+            .into_iter()
+            .filter(|p| p.provider() == provider)
+            .collect();
+            loop {
+                let ids = refresh::claim_due(
+                    ctx.db(),
+                    now + refresh_margin(provider),
+                    &platforms,
+                    now,
+                    claim_for,
+                    500,
+                )
+                .await?;
+                for link_id in &ids {
+                    ctx.enqueue(RefreshLink { link_id: *link_id }).await?;
+                }
+                if ids.len() < 500 {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,19 @@
+//! Every job type the workers run. A new job adds one line to [`register_all`] and its name to
+//! [`JOB_NAMES`]; a new schedule adds one entry to `schedule::spawn_all`.
+
+use apalis::prelude::Monitor;
+
+use crate::expire::ExpireLinks;
+use crate::job::{Job, JobContext};
+use crate::refresh::{RefreshLink, RefreshScan};
+use crate::runtime::register;
+
+/// The names of every job type (dead jobs of other names cannot be retried).
+pub const JOB_NAMES: &[&str] = &[ExpireLinks::NAME, RefreshScan::NAME, RefreshLink::NAME];
+
+/// Adds a worker per job type to `monitor`.
+pub fn register_all(monitor: Monitor, ctx: &JobContext, instance: &str) -> Monitor {
+    let monitor = register::<ExpireLinks>(monitor, ctx, instance);
+    let monitor = register::<RefreshScan>(monitor, ctx, instance);
+    register::<RefreshLink>(monitor, ctx, instance)
+}

@@ -1,0 +1,83 @@
+//! Schedules: each tick of a cron expression (apalis-cron) enqueues one scan job.
+//!
+//! Several instances (API replicas with in-process workers, worker processes) tick at the same
+//! moment. Each push carries the idempotency key `{job}:{tick}` and the queue drops a second push
+//! with the same key (apalis-redis: a `SETNX` per key, expiring after a day; apalis-sqlite: a
+//! unique index on (queue, key)), so one scan runs per tick across the cluster. The scans are
+//! idempotent anyway (they claim rows with conditional updates), so a duplicate would be harmless.
+
+use std::str::FromStr;
+
+use apalis_cron::CronScheduler;
+use futures::StreamExt;
+use tokio::task::JoinHandle;
+
+use crate::expire::ExpireLinks;
+use crate::job::{Job, JobContext};
+use crate::refresh::RefreshScan;
+
+/// Starts every configured schedule; abort the handles to stop them.
+pub fn spawn_all(ctx: &JobContext) -> Vec<JoinHandle<()>> {
+    let s = ctx.settings().schedules.clone();
+    let mut handles = Vec::new();
+    if let Some(expr) = s.expire_links {
+        handles.extend(spawn::<ExpireLinks>(ctx, &expr, ExpireLinks::default));
+    }
+    if let Some(expr) = s.refresh_scan {
+        handles.extend(spawn::<RefreshScan>(ctx, &expr, RefreshScan::default));
+    }
+    if let Some(expr) = s.queue_metrics {
+        handles.extend(spawn_queue_metrics(ctx, &expr));
+    }
+    handles
+}
+
+/// Parses a schedule expression; the configuration validates with this.
+pub fn parse(expr: &str) -> Result<cron::Schedule, String> {
+    cron::Schedule::from_str(expr).map_err(|e| e.to_string())
+}
+
+fn spawn<J: Job>(ctx: &JobContext, expr: &str, make: fn() -> J) -> Option<JoinHandle<()>> {
+    let schedule = match parse(expr) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(job = J::NAME, expr, error = %e, "invalid schedule; not scheduled");
+            return None;
+        }
+    };
+    let ctx = ctx.clone();
+    Some(tokio::spawn(async move {
+        let mut ticks = Box::pin(CronScheduler::new(schedule).into_stream());
+        while let Some(tick) = ticks.next().await {
+            let Ok(tick) = tick else { continue };
+            let key = format!("{}:{}", J::NAME, tick.get_timestamp());
+            if let Err(e) = ctx
+                .queue()
+                .push_named(J::NAME, make(), Some(key), None)
+                .await
+            {
+                tracing::warn!(job = J::NAME, error = %e, "cannot enqueue the scheduled scan");
+            }
+        }
+    }))
+}
+
+fn spawn_queue_metrics(ctx: &JobContext, expr: &str) -> Option<JoinHandle<()>> {
+    let schedule = parse(expr).ok()?;
+    let ctx = ctx.clone();
+    Some(tokio::spawn(async move {
+        let mut ticks = Box::pin(CronScheduler::new(schedule).into_stream());
+        while ticks.next().await.is_some() {
+            for name in crate::registry::JOB_NAMES {
+                match ctx.queue().depth(name).await {
+                    Ok(n) => ctx
+                        .metrics()
+                        .queue_depth
+                        .with_label_values(&[name])
+                        .set(n as i64),
+                    Err(e) => tracing::debug!(job = name, error = %e, "cannot read queue depth"),
+                }
+            }
+        }
+    }))
+}
