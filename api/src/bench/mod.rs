@@ -5,6 +5,7 @@
 
 mod child;
 mod embedded_start;
+mod expiry_sweep;
 mod fanout;
 mod report;
 
@@ -21,6 +22,9 @@ pub enum Scenario {
     /// Many `graphql-transport-ws` subscribers on one API process while events are written at a
     /// steady rate: event-to-client latency.
     Fanout(fanout::Args),
+    /// One day of expiry-sweep transitions over `--links` links on PostgreSQL: wall time and
+    /// events written.
+    ExpirySweep(expiry_sweep::Args),
 }
 
 /// Runs one scenario and prints its table on stdout.
@@ -28,6 +32,7 @@ pub async fn run(scenario: Scenario) -> anyhow::Result<()> {
     let report = match scenario {
         Scenario::EmbeddedStart(args) => embedded_start::run(args).await?,
         Scenario::Fanout(args) => fanout::run(args).await?,
+        Scenario::ExpirySweep(args) => expiry_sweep::run(args).await?,
     };
     print!("{report}");
     Ok(())
