@@ -182,7 +182,7 @@ async fn seed(
                       ELSE e - interval '{window} days' END,
                  0, e - interval '90 days', t0
              FROM (SELECT g, '{t0}'::timestamptz AS t0,
-                          '{t0}'::timestamptz + make_interval(secs => (g * 7919) % {span}) AS e
+                          '{t0}'::timestamptz + make_interval(secs => (g::bigint * 7919) % {span}) AS e
                    FROM generate_series({lo}, {hi}) g) s",
             window = args.window_days,
             span = 90 * DAY,
