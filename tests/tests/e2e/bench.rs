@@ -91,3 +91,28 @@ async fn bench_fanout_delivers_every_event_to_every_subscriber_and_reports_laten
 }
 
 on_both_backends!(bench_fanout_delivers_every_event_to_every_subscriber_and_reports_latencies);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_expiry_sweep_moves_one_day_of_links_with_one_event_each_and_then_nothing() {
+    let Some(db) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    let rows = bench(&[
+        "expiry-sweep",
+        "--links",
+        "900",
+        "--seed-batch",
+        "400",
+        "--database-url",
+        &db.url,
+    ])
+    .await;
+    assert_eq!(get(&rows, "links seeded"), 900.0);
+    let moved = get(&rows, "LINKED → EXPIRING_SOON")
+        + get(&rows, "→ EXPIRED")
+        + get(&rows, "final warnings");
+    assert!(moved > 0.0, "{rows:?}");
+    assert_eq!(get(&rows, "events written"), moved);
+    assert_eq!(get(&rows, "second sweep moved"), 0.0);
+    assert!(get(&rows, "sweep wall time (ms)") > 0.0);
+}
