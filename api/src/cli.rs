@@ -73,6 +73,11 @@ pub enum Command {
         #[command(subcommand)]
         action: InviteAction,
     },
+    /// Measure: run a benchmark scenario and print its figures as a table (see docs/benchmarks.md).
+    Bench {
+        #[command(subcommand)]
+        scenario: crate::bench::Scenario,
+    },
     /// The token vault's keys.
     Vault {
         #[command(subcommand)]
@@ -216,6 +221,8 @@ pub enum CliError {
     Domain(#[from] domain::DomainError),
     #[error("{0}")]
     Usage(String),
+    #[error("bench: {0:#}")]
+    Bench(anyhow::Error),
     #[error("{0}")]
     Retry(#[from] jobs::dead::RetryError),
     #[error("cannot set up metrics: {0}")]
@@ -268,6 +275,9 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
                     }
                 }
             }
+        }
+        Command::Bench { scenario } => {
+            crate::bench::run(scenario).await.map_err(CliError::Bench)?
         }
         Command::Schema => print!("{}", crate::graphql::sdl()),
         Command::Org(OrgCommand::Create { name }) => {

@@ -5,6 +5,7 @@ mod api_accounts;
 mod api_profiles;
 mod api_support;
 mod auth;
+mod bench;
 mod browser;
 mod callbacks;
 mod campaigns;
