@@ -417,7 +417,7 @@ async fn metrics_media_stories_audience_and_events_are_served(backend: Backend) 
         return;
     };
     let db = app.db.connect().await;
-    let org = default_org(&app, &db).await;
+    let org = app.org.uuid();
     let profile = create_profile(&app, "Data", "INDIVIDUAL").await;
     let ig = add_ok(&app, &profile, "@datagram", Some("INSTAGRAM")).await;
     let yt = add_ok(&app, &profile, "@smalltube", Some("YOUTUBE")).await;
@@ -565,7 +565,7 @@ async fn a_page_of_profiles_costs_the_same_few_statements_at_any_size(backend: B
         return;
     };
     let db = app.db.connect().await;
-    let org = default_org(&app, &db).await;
+    let org = app.org.uuid();
     for i in 0..50 {
         let profile = create_profile(&app, &format!("Creator {i:02}"), "INDIVIDUAL").await;
         let ig = add_ok(&app, &profile, &format!("@creator{i}"), Some("INSTAGRAM")).await;

@@ -230,8 +230,3 @@ pub fn names(connection: &Value) -> Vec<String> {
         .map(|e| e["node"]["name"].as_str().expect("name").to_owned())
         .collect()
 }
-
-/// The id of the organization the test's caller acts in.
-pub async fn default_org(app: &TestApp, _db: &DatabaseConnection) -> Uuid {
-    app.org.uuid()
-}

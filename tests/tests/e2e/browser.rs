@@ -128,7 +128,7 @@ async fn the_connect_page_works_in_chromium_on_a_desktop_and_a_phone(backend: Ba
         return;
     };
     let db = app.db.connect().await;
-    let org = fixtures::default_org(&app, &db).await;
+    let org = app.org;
     let profile = fixtures::profile(&db, org, "Ana Travels").await;
     let now = Utc::now();
     for (platform, handle, at) in [

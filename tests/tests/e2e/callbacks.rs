@@ -51,7 +51,7 @@ async fn a_signed_meta_deauthorize_revokes_that_users_links_only(backend: Backen
         return;
     };
     let db = app.db.connect().await;
-    let org = fixtures::default_org(&app, &db).await;
+    let org = app.org;
     let profile = fixtures::profile(&db, org, "Ana").await;
     let now = Utc::now();
     let user = format!("fbuser-{}", uuid::Uuid::new_v4().simple());
@@ -146,7 +146,7 @@ async fn a_meta_data_deletion_request_deletes_pulled_data_and_reports_its_status
         return;
     };
     let db = app.db.connect().await;
-    let org = fixtures::default_org(&app, &db).await;
+    let org = app.org;
     let profile = fixtures::profile(&db, org, "Ana").await;
     let user = format!("fbuser-{}", uuid::Uuid::new_v4().simple());
     let instagram = fixtures::account(
@@ -239,7 +239,7 @@ async fn tiktok_authorization_removed_revokes_and_bad_or_stale_signatures_are_re
         return;
     };
     let db = app.db.connect().await;
-    let org = fixtures::default_org(&app, &db).await;
+    let org = app.org;
     let profile = fixtures::profile(&db, org, "Ana").await;
     let open_id = format!("open-{}", uuid::Uuid::new_v4().simple());
     let tiktok = fixtures::account(
@@ -348,7 +348,7 @@ async fn a_meta_user_connected_through_the_sandbox_is_revoked_by_their_deauthori
         return;
     };
     let db = app.db.connect().await;
-    let org = fixtures::default_org(&app, &db).await;
+    let org = app.org;
     let profile = fixtures::profile(&db, org, "Ben").await;
     let (status, body) = crate::connect::connect(
         &app,

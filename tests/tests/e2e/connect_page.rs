@@ -19,7 +19,7 @@ async fn an_invite_opens_a_page_with_every_account_its_badge_dates_and_actions(b
         return;
     };
     let db = app.db.connect().await;
-    let org = fixtures::default_org(&app, &db).await;
+    let org = app.org;
     let profile = fixtures::profile(&db, org, "Ana Travels").await;
     let now = Utc::now();
     fixtures::account(
@@ -192,7 +192,7 @@ async fn an_unknown_expired_or_revoked_invite_shows_the_same_page(backend: Backe
         return;
     };
     let db = app.db.connect().await;
-    let org = fixtures::default_org(&app, &db).await;
+    let org = app.org;
     let profile = fixtures::profile(&db, org, "Bo").await;
     let (expired, expired_token) = domain::invites::create(
         &db,
@@ -245,7 +245,7 @@ async fn a_bad_invite_request_is_a_user_error(backend: Backend) {
         return;
     };
     let db = app.db.connect().await;
-    let org = fixtures::default_org(&app, &db).await;
+    let org = app.org;
     let profile = fixtures::profile(&db, org, "Cy").await;
     let too_long = app
         .graphql_ok(CREATE, json!({"input": {"profileId": fixtures::profile_gid(profile), "expiresIn": 60 * 60 * 24 * 31}}))
@@ -285,7 +285,7 @@ async fn invite_create_on_the_command_line_prints_a_link_that_opens_the_page(bac
         return;
     };
     let db = app.db.connect().await;
-    let org = fixtures::default_org(&app, &db).await;
+    let org = app.org;
     let profile = fixtures::profile(&db, org, "Dee").await;
     let dir = tempfile::tempdir().expect("dir");
     let org_id = app.org.to_string();
@@ -380,7 +380,7 @@ async fn unlink_and_remove_on_the_page_need_this_browsers_csrf_token(backend: Ba
         return;
     };
     let db = app.db.connect().await;
-    let org = fixtures::default_org(&app, &db).await;
+    let org = app.org;
     let profile = fixtures::profile(&db, org, "Leo").await;
     let (_, token) =
         domain::invites::create(&db, org, profile, None, &domain::Actor::system("test"))

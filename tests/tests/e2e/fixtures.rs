@@ -10,11 +10,6 @@ use domain::{InvalidReason, LinkStatus, OrgId, Platform, ProfileKind};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use uuid::Uuid;
 
-/// The organization a test app's caller acts in.
-pub async fn default_org(app: &tests::TestApp, _db: &DatabaseConnection) -> OrgId {
-    app.org
-}
-
 pub async fn profile(db: &DatabaseConnection, org: OrgId, name: &str) -> Uuid {
     let now = Utc::now();
     creator_profile::ActiveModel {

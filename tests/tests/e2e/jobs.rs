@@ -77,11 +77,6 @@ pub async fn linked_account(
     (account, link)
 }
 
-/// The organization `app`'s test caller acts in.
-pub async fn default_org(app: &TestApp, _db: &DatabaseConnection) -> Uuid {
-    app.org.uuid()
-}
-
 /// A test configuration with the schedules off (tests enqueue what they need) and quick
 /// heartbeats.
 fn quiet_jobs(config: &mut api::Config) {
@@ -154,7 +149,7 @@ async fn links_expire_at_the_window_and_at_ninety_days_with_one_event_each_even_
         return;
     };
     let db = app.db.connect().await;
-    let org = default_org(&app, &db).await;
+    let org = app.org.uuid();
     let now = Utc::now();
     let mut accounts = Vec::new();
     for days in [75, 76, 77, 89, 90, 91] {
@@ -301,7 +296,7 @@ async fn a_job_on_redis_is_run_by_the_in_process_workers(backend: Backend) {
 
 async fn a_pushed_sweep_runs(app: &TestApp) {
     let db = app.db.connect().await;
-    let org = default_org(app, &db).await;
+    let org = app.org.uuid();
     let (account, _) = linked_account(
         &db,
         org,

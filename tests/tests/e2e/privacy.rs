@@ -21,7 +21,7 @@ async fn the_export_holds_everything_about_the_profile_and_no_secret(backend: Ba
         return;
     };
     let db = app.db.connect().await;
-    let org = fixtures::default_org(&app, &db).await;
+    let org = app.org;
     let profile = fixtures::profile(&db, org, "Ana").await;
     let marker = format!("SECRET{}", uuid::Uuid::new_v4().simple());
     let account = fixtures::account(
@@ -98,7 +98,7 @@ async fn erasure_deletes_everything_and_keeps_one_tombstone(backend: Backend) {
         return;
     };
     let db = app.db.connect().await;
-    let org = fixtures::default_org(&app, &db).await;
+    let org = app.org;
     let profile = fixtures::profile(&db, org, "Ana").await;
     let kept = fixtures::profile(&db, org, "Bo").await;
     let linked = fixtures::account(
@@ -265,7 +265,7 @@ async fn erasure_revokes_a_connected_account_at_its_platform(backend: Backend) {
         return;
     };
     let db = app.db.connect().await;
-    let org = fixtures::default_org(&app, &db).await;
+    let org = app.org;
     let profile = fixtures::profile(&db, org, "Leo").await;
     let gid = fixtures::profile_gid(profile);
     let (status, body) = crate::connect::connect(&app, &gid, "TIKTOK", "tiktok_leo").await;

@@ -20,7 +20,7 @@ use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 use tests::{on_both_backends, spawn_app_with, Backend};
 use url::Url;
 
-use crate::jobs::{default_org, linked_account};
+use crate::jobs::linked_account;
 
 /// A TikTok-like token endpoint: each refresh token works once.
 #[derive(Default)]
@@ -128,7 +128,7 @@ async fn four_workers_over_due_links_refresh_each_link_exactly_once_and_never_re
         return;
     };
     let db = app.db.connect().await;
-    let org = default_org(&app, &db).await;
+    let org = app.org.uuid();
     let keyring =
         domain::vault::Keyring::from_config(&format!("k1:{}", domain::vault::generate_key()))
             .expect("keyring");
