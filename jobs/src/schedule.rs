@@ -76,11 +76,7 @@ fn spawn<J: Job>(ctx: &JobContext, expr: &str, make: fn() -> J) -> Option<JoinHa
 
 /// One `sync_scan` per tick for `resource`; the idempotency key names the resource, since the
 /// four resources' schedules may tick at the same second.
-fn spawn_sync_scan(
-    ctx: &JobContext,
-    expr: &str,
-    resource: SyncResource,
-) -> Option<JoinHandle<()>> {
+fn spawn_sync_scan(ctx: &JobContext, expr: &str, resource: SyncResource) -> Option<JoinHandle<()>> {
     let schedule = match parse(expr) {
         Ok(s) => s,
         Err(e) => {

@@ -11,9 +11,7 @@ use super::error::to_graphql;
 use super::events::LinkEvent;
 use super::ids::{self, NodeType};
 use super::link::Link;
-use super::loaders::{
-    AudienceOf, FreshnessOf, LatestMetricsOf, MetricsOf, ProfileById, StoriesOf,
-};
+use super::loaders::{AudienceOf, FreshnessOf, LatestMetricsOf, MetricsOf, ProfileById, StoriesOf};
 use super::metrics::{Audience, Date, Media, MediaKind, MetricSnapshot};
 use super::profile::CreatorProfile;
 use super::user_error::{user_error, UserError};

@@ -110,16 +110,15 @@ impl SyncMutation {
                 .push(UserError::not_found("accountId", "social account"));
             return Ok(payload);
         };
-        let account =
-            match domain::accounts::service::get(api.db(), api.org(), account_id).await {
-                Ok(a) => a,
-                Err(e) => {
-                    payload
-                        .user_errors
-                        .push(user_error(e, "accountId", api.request_id())?);
-                    return Ok(payload);
-                }
-            };
+        let account = match domain::accounts::service::get(api.db(), api.org(), account_id).await {
+            Ok(a) => a,
+            Err(e) => {
+                payload
+                    .user_errors
+                    .push(user_error(e, "accountId", api.request_id())?);
+                return Ok(payload);
+            }
+        };
         let platform = account.account.platform;
         let resources: Vec<domain::sync::SyncResource> = match &input.resources {
             None => domain::sync::SyncResource::ALL

@@ -274,7 +274,15 @@ pub async fn invalidate(
     message: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, DomainError> {
-    invalidate_as(db, link, reason, message, now, Actor::system("refresh-tokens")).await
+    invalidate_as(
+        db,
+        link,
+        reason,
+        message,
+        now,
+        Actor::system("refresh-tokens"),
+    )
+    .await
 }
 
 /// [`invalidate`] on behalf of `actor` (the data pulls use it too): the link goes INVALID with

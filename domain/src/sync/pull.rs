@@ -440,7 +440,8 @@ async fn failed(
     let backoff_until = now + backoff(failures, cap);
     let retry_at = error.retry_at(now);
     let next = retry_at.map_or(backoff_until, |at| at.max(backoff_until));
-    let failures = state::record_failure(db, account.id, resource, now, &message, Some(next)).await?;
+    let failures =
+        state::record_failure(db, account.id, resource, now, &message, Some(next)).await?;
     if failures == FAILURES_BEFORE_EVENT {
         freshness_event(
             db,

@@ -217,10 +217,7 @@ fn shares_json(shares: &[(String, f64)]) -> Option<Value> {
         return None;
     }
     Some(Value::Object(
-        shares
-            .iter()
-            .map(|(k, v)| (k.clone(), json!(v)))
-            .collect(),
+        shares.iter().map(|(k, v)| (k.clone(), json!(v))).collect(),
     ))
 }
 

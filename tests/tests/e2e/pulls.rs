@@ -59,13 +59,20 @@ async fn scan_and_wait(app: &TestApp, db: &DatabaseConnection, account: Uuid, r:
     wait_pulled(db, account, r, at).await;
 }
 
+/// Waits until the pull of `r` for `account` recorded an outcome at or after `at`. A first
+/// metrics pull reads 30 days, one request per day; on a loaded machine that can take longer
+/// than `eventually`'s 30 s, so this waits up to two minutes.
 async fn wait_pulled(db: &DatabaseConnection, account: Uuid, r: SyncResource, at: DateTime<Utc>) {
-    eventually(&format!("{} pulled", r.as_str()), || async {
-        state_of(db, account, r).await.is_some_and(|s| {
+    for _ in 0..1200 {
+        let done = state_of(db, account, r).await.is_some_and(|s| {
             s.last_success_at.is_some_and(|t| t >= at) || s.last_error_at.is_some_and(|t| t >= at)
-        })
-    })
-    .await;
+        });
+        if done {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for: {} pulled", r.as_str());
 }
 
 async fn media_of(db: &DatabaseConnection, account: Uuid) -> Vec<media::Model> {
@@ -97,7 +104,9 @@ async fn stories_are_captured_once_each_over_two_sandbox_days_with_daily_snapsho
     // Newly linked: every resource is due at the first scan.
     for r in SyncResource::ALL {
         scan_and_wait(&app, &db, account, r).await;
-        let s = state_of(&db, account, r).await.expect("row created by the scan");
+        let s = state_of(&db, account, r)
+            .await
+            .expect("row created by the scan");
         assert!(s.last_success_at.is_some(), "{r:?}: {s:?}");
         assert_eq!(s.consecutive_failures, 0);
     }
@@ -128,7 +137,9 @@ async fn stories_are_captured_once_each_over_two_sandbox_days_with_daily_snapsho
     // moment between `start` and `end` was captured, once, before it disappeared.
     let eight = Duration::hours(8);
     let mut expected = BTreeSet::new();
-    let mut at = (start - Duration::hours(24)).duration_trunc(eight).expect("trunc");
+    let mut at = (start - Duration::hours(24))
+        .duration_trunc(eight)
+        .expect("trunc");
     while at <= end {
         if at + Duration::hours(24) > start {
             expected.insert(format!("17841400008460077_s{}", at.timestamp()));
@@ -137,7 +148,10 @@ async fn stories_are_captured_once_each_over_two_sandbox_days_with_daily_snapsho
     }
     let all = media_of(&db, account).await;
     let stories: Vec<&media::Model> = all.iter().filter(|m| m.kind == MediaKind::Story).collect();
-    let captured: BTreeSet<String> = stories.iter().map(|m| m.platform_media_id.clone()).collect();
+    let captured: BTreeSet<String> = stories
+        .iter()
+        .map(|m| m.platform_media_id.clone())
+        .collect();
     assert_eq!(captured, expected);
     assert_eq!(stories.len(), expected.len(), "each story exactly once");
     for s in &stories {
@@ -204,7 +218,10 @@ async fn stories_are_captured_once_each_over_two_sandbox_days_with_daily_snapsho
         .lines()
         .find(|l| l.starts_with("creatorlink_stories_seen_total "))
         .expect("the stories counter is exported");
-    assert_eq!(seen, format!("creatorlink_stories_seen_total {}", expected.len()));
+    assert_eq!(
+        seen,
+        format!("creatorlink_stories_seen_total {}", expected.len())
+    );
     assert!(metrics.contains("creatorlink_stories_expired_uncaptured 0"));
 }
 
@@ -260,7 +277,10 @@ async fn a_revoked_user_turns_the_link_invalid_with_one_event_and_freshness_show
     assert!(f["lastSuccessAt"].is_string(), "{f}");
     assert!(f["lastErrorAt"].is_string(), "{f}");
     assert!(
-        f["lastError"].as_str().unwrap_or_default().contains("temporary"),
+        f["lastError"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("temporary"),
         "{f}"
     );
     assert_eq!(f["consecutiveFailures"], 0);
@@ -313,7 +333,10 @@ async fn a_revoked_user_turns_the_link_invalid_with_one_event_and_freshness_show
     // No token text anywhere in sync_state (sandbox tokens carry the `sandbox_` marker).
     for row in sync_state::Entity::find().all(&db).await.expect("rows") {
         let e = row.last_error.unwrap_or_default();
-        assert!(!e.contains("sandbox_at_") && !e.contains("sandbox_rt_"), "{e}");
+        assert!(
+            !e.contains("sandbox_at_") && !e.contains("sandbox_rt_"),
+            "{e}"
+        );
     }
 }
 
@@ -346,7 +369,10 @@ async fn request_sync_pulls_tiktok_now_and_is_rate_limited_per_account(backend: 
         .await;
     let payload = &body["requestSync"];
     assert_eq!(payload["userErrors"], json!([]), "{payload}");
-    assert_eq!(payload["requested"], json!(["MEDIA", "METRICS", "AUDIENCE"]));
+    assert_eq!(
+        payload["requested"],
+        json!(["MEDIA", "METRICS", "AUDIENCE"])
+    );
     for r in [
         SyncResource::Media,
         SyncResource::Metrics,
@@ -387,7 +413,10 @@ async fn request_sync_pulls_tiktok_now_and_is_rate_limited_per_account(backend: 
         .await;
     assert_eq!(status, 200);
     let payload = &body["data"]["requestSync"];
-    assert_eq!(payload["userErrors"][0]["code"], "RATE_LIMITED", "{payload}");
+    assert_eq!(
+        payload["userErrors"][0]["code"], "RATE_LIMITED",
+        "{payload}"
+    );
     assert!(payload["retryAt"].is_string());
     assert_eq!(payload["requested"], json!([]));
     assert_eq!(state_of(&db, account, SyncResource::Media).await, before);
@@ -403,9 +432,7 @@ async fn request_sync_pulls_tiktok_now_and_is_rate_limited_per_account(backend: 
     assert_eq!(body["requestSync"]["requested"], json!(["MEDIA"]));
 }
 
-async fn youtube_pulls_store_videos_snapshots_and_the_withheld_audience_reason(
-    backend: Backend,
-) {
+async fn youtube_pulls_store_videos_snapshots_and_the_withheld_audience_reason(backend: Backend) {
     let Some(app) = app(backend).await else {
         return;
     };
@@ -428,7 +455,9 @@ async fn youtube_pulls_store_videos_snapshots_and_the_withheld_audience_reason(
         &app.jobs,
     )
     .await;
-    assert!(state_of(&db, account, SyncResource::Stories).await.is_none());
+    assert!(state_of(&db, account, SyncResource::Stories)
+        .await
+        .is_none());
 
     let videos = media_of(&db, account).await;
     assert!(!videos.is_empty());
@@ -449,7 +478,9 @@ async fn youtube_pulls_store_videos_snapshots_and_the_withheld_audience_reason(
         .await
         .expect("query")
         .expect("row");
-    let reason = aud.unavailable_reason.expect("a small channel has no audience data");
+    let reason = aud
+        .unavailable_reason
+        .expect("a small channel has no audience data");
     assert!(!reason.is_empty());
 }
 
