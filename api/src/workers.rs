@@ -33,13 +33,14 @@ pub fn job_context(
     metrics: JobMetrics,
     platforms: Platforms,
     keyring: Option<std::sync::Arc<domain::vault::Keyring>>,
+    clock: domain::clock::SharedClock,
 ) -> JobContext {
     JobContext::new(
         db,
         queue,
         platforms,
         keyring,
-        Clock::system(),
+        Clock::shared(clock),
         metrics,
         config.job_settings(),
         instance_name(config),

@@ -25,6 +25,7 @@ pub mod platforms;
 pub mod privacy;
 pub mod profiles;
 pub mod secret;
+pub mod sync;
 pub mod tenant;
 pub mod vault;
 pub mod webhooks;

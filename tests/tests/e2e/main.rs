@@ -19,6 +19,7 @@ mod foundation;
 mod harness;
 mod jobs;
 mod privacy;
+mod pulls;
 mod refresh;
 mod schema;
 mod seed;
