@@ -475,6 +475,43 @@ async fn removing_revokes_erases_and_detaches_even_when_the_platform_fails(backe
     assert_eq!(attempts.len(), 3, "a bounded retry: {attempts:?}");
 }
 
+async fn deleting_a_profile_revokes_its_accounts_upstream_like_remove(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let db = app.db.connect().await;
+    let (profile_id, profile) = new_profile(&app, &db, "Leo").await;
+    connect(&app, &profile, "TIKTOK", "tiktok_leo").await;
+    connect(&app, &profile, "YOUTUBE", "yt_small").await;
+    let data = app
+        .graphql_ok(
+            "mutation($id: ID!) { deleteCreatorProfile(input: { id: $id }) { deletedCreatorProfileId userErrors { code } } }",
+            json!({"id": profile}),
+        )
+        .await;
+    assert_eq!(
+        data["deleteCreatorProfile"]["deletedCreatorProfileId"], profile,
+        "{data}"
+    );
+    let tiktok = sandbox_calls(&app, "provider=tiktok&endpoint=revoke&user=tiktok_leo").await;
+    assert_eq!(tiktok.len(), 1, "the sandbox saw the TikTok revoke");
+    let google = sandbox_calls(&app, "provider=google&endpoint=revoke").await;
+    assert_eq!(google.len(), 1, "the sandbox saw the Google revoke");
+    for platform in [Platform::Tiktok, Platform::Youtube] {
+        let (account, l) = account_by_platform(&db, platform).await.remove(0);
+        let l = l.expect("link");
+        assert!(account.profile_id.is_none(), "detached");
+        assert!(l.access_token.is_none() && l.refresh_token.is_none());
+        assert_eq!(l.status, LinkStatus::Invalid);
+        assert_eq!(l.invalid_reason, Some(InvalidReason::Removed));
+    }
+    let left = domain::entities::creator_profile::Entity::find_by_id(profile_id)
+        .one(&db)
+        .await
+        .expect("query");
+    assert!(left.is_none(), "the profile is gone");
+}
+
 pub async fn advance(app: &TestApp, seconds: i64) {
     let response = app
         .client
@@ -658,6 +695,7 @@ on_both_backends!(
     a_missing_permission_leaves_the_account_invalid_with_scopes_missing,
     unlinking_revokes_upstream_and_erases_the_tokens,
     removing_revokes_erases_and_detaches_even_when_the_platform_fails,
+    deleting_a_profile_revokes_its_accounts_upstream_like_remove,
     oauth_attacks_are_refused_and_change_nothing,
     the_start_endpoint_needs_a_valid_invite,
 );
