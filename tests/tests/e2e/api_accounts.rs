@@ -619,12 +619,73 @@ async fn a_page_of_profiles_costs_the_same_few_statements_at_any_size(backend: B
     );
 }
 
+/// Stops the sandbox clock (and so the application's) on `at`.
+async fn freeze_clock(app: &tests::TestApp, at: chrono::DateTime<Utc>) {
+    let response = app
+        .client
+        .post(app.url("/sandbox/control/clock"))
+        .json(&json!({ "freeze_at": at.to_rfc3339() }))
+        .send()
+        .await
+        .expect("clock");
+    assert_eq!(response.status(), 200);
+}
+
+/// The status of a connected account flips on the exact instants design §4 names: exactly 14
+/// days before expiry it is EXPIRING_SOON (a second earlier LINKED), and exactly 90 days after
+/// authenticating it is EXPIRED (a second earlier still EXPIRING_SOON). The sandbox clock is
+/// frozen on each instant, so no margin is needed.
+async fn connected_statuses_flip_on_the_exact_instants(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let db = app.db.connect().await;
+    let (_, profile) = crate::connect::new_profile(&app, &db, "Exact").await;
+    // Whole seconds, so the instant survives every timestamp format on the way.
+    let t0 = chrono::DateTime::from_timestamp((Utc::now() + Duration::hours(1)).timestamp(), 0)
+        .expect("instant");
+    freeze_clock(&app, t0).await;
+    let (status, body) = crate::connect::connect(&app, &profile, "TIKTOK", "tiktok_leo").await;
+    assert_eq!(status, 200, "{body}");
+    let read = || async {
+        let data = app
+            .graphql_ok(
+                "query($id: ID!) { creatorProfile(id: $id) { accounts { link { status daysUntilExpiry authenticatedAt expiresAt } } } }",
+                json!({ "id": profile }),
+            )
+            .await;
+        data["creatorProfile"]["accounts"][0]["link"].clone()
+    };
+    let link = read().await;
+    assert_eq!(link["status"], "LINKED", "{link}");
+    let authenticated: chrono::DateTime<Utc> =
+        serde_json::from_value(link["authenticatedAt"].clone()).expect("authenticatedAt");
+    let expires: chrono::DateTime<Utc> =
+        serde_json::from_value(link["expiresAt"].clone()).expect("expiresAt");
+    assert_eq!(authenticated, t0, "authenticated on the frozen instant");
+    assert_eq!(expires, t0 + Duration::days(90));
+
+    let window_edge = expires - Duration::days(14);
+    for (at, status, days) in [
+        (window_edge - Duration::seconds(1), "LINKED", 14),
+        (window_edge, "EXPIRING_SOON", 14),
+        (expires - Duration::seconds(1), "EXPIRING_SOON", 0),
+        (expires, "EXPIRED", 0),
+    ] {
+        freeze_clock(&app, at).await;
+        let link = read().await;
+        assert_eq!(link["status"], status, "at {at}: {link}");
+        assert_eq!(link["daysUntilExpiry"], days, "at {at}: {link}");
+    }
+}
+
 on_both_backends!(
     every_usual_url_form_adds_the_canonical_account,
     an_account_held_by_another_profile_is_a_conflict_that_names_it,
     removing_an_account_invalidates_its_link_erases_tokens_and_keeps_history,
     derived_link_statuses_show_at_their_boundaries,
     the_expiring_window_is_configurable,
+    connected_statuses_flip_on_the_exact_instants,
     metrics_media_stories_audience_and_events_are_served,
     a_page_of_profiles_costs_the_same_few_statements_at_any_size,
 );
