@@ -186,8 +186,12 @@ pub fn build_clients(
             }
             _ => {
                 let (id, secret) = SandboxApp::credentials(provider);
-                let base = Url::parse(&format!("{public_url}/sandbox/{}", provider.as_str()))
-                    .map_err(|e| bad(e.to_string()))?;
+                let base = Url::parse(&format!(
+                    "{}/sandbox/{}",
+                    config.sandbox_base(public_url),
+                    provider.as_str()
+                ))
+                .map_err(|e| bad(e.to_string()))?;
                 PlatformConfig::single_base(base, id, Secret::new(secret), redirect)
             }
         }
@@ -296,15 +300,14 @@ impl Application {
             .port();
 
         let public_url = config.public_url(port);
-        let uses_sandbox = [Provider::Meta, Provider::Tiktok, Provider::Google]
-            .into_iter()
-            .any(|p| config.platforms.uses_sandbox(p));
         // In sandbox mode the application's clock is the sandbox's, so tests can move time for
-        // both sides at once with `POST /sandbox/control/clock`.
-        let (clock, sandbox): (SharedClock, _) = if uses_sandbox {
+        // both sides at once with `POST /sandbox/control/clock`. A process using another
+        // process's sandbox (`sandbox.public_url`) keeps the system clock: that clock is not
+        // shared.
+        let (clock, sandbox): (SharedClock, _) = if config.serves_sandbox() {
             if config.mode == crate::config::Mode::Production {
                 tracing::warn!(
-                    "a platform has no configured app: serving the sandbox provider for it"
+                    "sandbox.enabled: a platform has no configured app: serving the sandbox provider for it"
                 );
             }
             let clock = ManualClock::following_system();

@@ -251,6 +251,14 @@ pub struct SandboxConfig {
     pub access_token_ttl_seconds: Option<u64>,
     /// Overrides every refresh token lifetime (TikTok and Google).
     pub refresh_token_ttl_seconds: Option<u64>,
+    /// Let the sandbox stand in for providers without a configured app. Unset: yes in
+    /// development, no in production (where a provider without an app then refuses to start).
+    pub enabled: Option<bool>,
+    /// The base URL of the one process that serves the sandbox, for every other process of a
+    /// deployment (API replicas, workers). The sandbox's state (codes, tokens, users, clock) lives
+    /// in the memory of the process serving it, so replicas must share one; a process with this
+    /// set serves no sandbox of its own. Unset: this process serves it at `{public_url}/sandbox`.
+    pub public_url: Option<String>,
 }
 
 impl Default for PlatformsConfig {
@@ -276,6 +284,8 @@ impl Default for SandboxConfig {
             token_marker: "sandbox".into(),
             access_token_ttl_seconds: None,
             refresh_token_ttl_seconds: None,
+            enabled: None,
+            public_url: None,
         }
     }
 }
@@ -314,6 +324,44 @@ impl PlatformsConfig {
     pub fn uses_sandbox(&self, provider: domain::Provider) -> bool {
         self.app(provider).0.is_none()
     }
+
+    /// The client id and secret `provider`'s app signs its callbacks with: the configured app's,
+    /// else the sandbox app's.
+    fn signing_app(&self, provider: domain::Provider) -> (String, String) {
+        match self.app(provider) {
+            (Some(id), Some(secret), _) => (id.to_owned(), secret.expose().to_owned()),
+            _ => {
+                let (id, secret) = crate::sandbox::SandboxApp::credentials(provider);
+                (id.to_owned(), secret.to_owned())
+            }
+        }
+    }
+}
+
+impl Config {
+    /// The key Meta's `signed_request` is verified with: `callbacks.meta_app_secret`, else the
+    /// Meta app secret in use.
+    pub fn meta_callback_secret(&self) -> String {
+        non_empty(&self.callbacks.meta_app_secret)
+            .unwrap_or_else(|| self.platforms.signing_app(domain::Provider::Meta).1)
+    }
+
+    /// The `client_key` TikTok events must name and the secret their signature is verified
+    /// with: the `callbacks.tiktok_*` overrides, else the TikTok app in use.
+    pub fn tiktok_callback_app(&self) -> (String, String) {
+        let (key, secret) = self.platforms.signing_app(domain::Provider::Tiktok);
+        (
+            non_empty(&self.callbacks.tiktok_client_key).unwrap_or(key),
+            non_empty(&self.callbacks.tiktok_client_secret).unwrap_or(secret),
+        )
+    }
+}
+
+fn non_empty(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .filter(|v| !v.trim().is_empty())
+        .map(str::to_owned)
 }
 
 /// Live link events: the outbox dispatcher and GraphQL subscriptions.
@@ -343,16 +391,18 @@ pub struct WebhooksConfig {
     pub max_attempts: u32,
 }
 
-/// The secrets platforms sign their callbacks with (deauthorize, data deletion,
-/// `authorization.removed`). A callback whose secret is unset answers 503: it cannot be verified.
+/// Optional overrides of what platforms sign their callbacks with (deauthorize, data deletion,
+/// `authorization.removed`). Platforms sign with the app's own secret, so by default these are
+/// the `[platforms]` app's (Meta app secret, TikTok `client_key`/`client_secret`), or the
+/// sandbox app's when the sandbox stands in; set them only to verify with something else.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CallbacksConfig {
-    /// The Meta app secret: the key of `signed_request`'s HMAC-SHA256.
+    /// Overrides the Meta app secret as the key of `signed_request`'s HMAC-SHA256.
     pub meta_app_secret: Option<String>,
-    /// The TikTok app's `client_key`; webhook events for another app are refused.
+    /// Overrides the TikTok `client_key` webhook events must name.
     pub tiktok_client_key: Option<String>,
-    /// The TikTok app's `client_secret`: the key of the `TikTok-Signature` HMAC-SHA256.
+    /// Overrides the TikTok `client_secret` as the key of the `TikTok-Signature` HMAC-SHA256.
     pub tiktok_client_secret: Option<String>,
 }
 
@@ -604,6 +654,34 @@ impl Config {
                 }
             }
         }
+        if !self.sandbox_enabled() {
+            let missing = [
+                domain::Provider::Meta,
+                domain::Provider::Tiktok,
+                domain::Provider::Google,
+            ]
+            .into_iter()
+            .find(|p| self.platforms.uses_sandbox(*p));
+            if let Some(provider) = missing {
+                let name = provider.as_str();
+                let upper = name.to_ascii_uppercase();
+                return Err(ConfigError::Invalid(format!(
+                    "platforms.{name}_client_id (CREATORLINK_PLATFORMS_{upper}_CLIENT_ID): no {name} app \
+                     configured; set it and its secret, or sandbox.enabled = true \
+                     (CREATORLINK_SANDBOX_ENABLED) to serve the fake {name} in its place"
+                )));
+            }
+        }
+        if let Some(url) = &self.sandbox.public_url {
+            let ok = url::Url::parse(url)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base());
+            if !ok {
+                return Err(ConfigError::Invalid(
+                    "sandbox.public_url (CREATORLINK_SANDBOX_PUBLIC_URL): not an http(s) URL"
+                        .into(),
+                ));
+            }
+        }
         if self.platforms.timeout_seconds == 0 {
             return Err(ConfigError::Invalid(
                 "platforms.timeout_seconds (CREATORLINK_PLATFORMS_TIMEOUT_SECONDS): must be at least 1"
@@ -817,6 +895,35 @@ impl Config {
         Ok(())
     }
 
+    /// Whether the sandbox may stand in for providers without an app: `sandbox.enabled`, by
+    /// default on in development and off in production.
+    pub fn sandbox_enabled(&self) -> bool {
+        self.sandbox
+            .enabled
+            .unwrap_or(self.mode == Mode::Development)
+    }
+
+    /// Whether this process serves the sandbox itself (some provider uses it and no other
+    /// process was named to serve it).
+    pub fn serves_sandbox(&self) -> bool {
+        self.sandbox.public_url.is_none()
+            && [
+                domain::Provider::Meta,
+                domain::Provider::Tiktok,
+                domain::Provider::Google,
+            ]
+            .into_iter()
+            .any(|p| self.platforms.uses_sandbox(p))
+    }
+
+    /// The base URL of the sandbox: the process named by `sandbox.public_url`, else this one.
+    pub fn sandbox_base(&self, public_url: &str) -> String {
+        match &self.sandbox.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => public_url.to_owned(),
+        }
+    }
+
     /// The database URL in effect: the configured one, or the embedded SQLite file.
     pub fn database_url(&self) -> String {
         match &self.database.url {
@@ -1012,11 +1119,69 @@ mod tests {
             env(&[
                 ("CREATORLINK_MODE", "production"),
                 ("CREATORLINK_VAULT_KEYS", &format!("k1:{key}")),
+                ("CREATORLINK_SANDBOX_ENABLED", "true"),
             ]),
         )
         .expect("keys given");
         assert!(format!("{c:?}").contains("[redacted]"));
         assert!(!format!("{c:?}").contains(&key));
+    }
+
+    #[test]
+    fn callbacks_are_verified_with_the_app_secret_unless_overridden() {
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("CREATORLINK_PLATFORMS_META_CLIENT_ID", "123"),
+                ("CREATORLINK_PLATFORMS_META_CLIENT_SECRET", "meta-secret"),
+            ]),
+        )
+        .expect("valid");
+        assert_eq!(c.meta_callback_secret(), "meta-secret");
+        let sandbox = crate::sandbox::SandboxApp::credentials(domain::Provider::Tiktok);
+        assert_eq!(
+            c.tiktok_callback_app(),
+            (sandbox.0.to_owned(), sandbox.1.to_owned()),
+            "without a TikTok app the sandbox app signs"
+        );
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("CREATORLINK_PLATFORMS_META_CLIENT_ID", "123"),
+                ("CREATORLINK_PLATFORMS_META_CLIENT_SECRET", "meta-secret"),
+                ("CREATORLINK_CALLBACKS_META_APP_SECRET", "override"),
+            ]),
+        )
+        .expect("valid");
+        assert_eq!(c.meta_callback_secret(), "override");
+    }
+
+    #[test]
+    fn production_needs_every_platform_app_unless_the_sandbox_is_enabled() {
+        let key = format!("k1:{}", domain::vault::generate_key());
+        let e = Config::load_from(
+            None,
+            env(&[
+                ("CREATORLINK_MODE", "production"),
+                ("CREATORLINK_VAULT_KEYS", &key),
+            ]),
+        )
+        .expect_err("no apps");
+        assert!(
+            e.to_string()
+                .contains("CREATORLINK_PLATFORMS_META_CLIENT_ID"),
+            "{e}"
+        );
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("CREATORLINK_MODE", "production"),
+                ("CREATORLINK_VAULT_KEYS", &key),
+                ("CREATORLINK_SANDBOX_ENABLED", "true"),
+            ]),
+        )
+        .expect("sandbox enabled");
+        assert!(c.serves_sandbox());
     }
 
     #[test]

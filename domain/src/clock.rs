@@ -70,6 +70,21 @@ impl ManualClock {
         inner.offset += by;
     }
 
+    /// Stops the clock at `at`, where it stands until moved again (tests put it on an exact
+    /// instant, such as a boundary of a link's status). An `at` earlier than the clock's time is
+    /// ignored: time never runs back. Returns the clock's time afterwards.
+    pub fn freeze_at(&self, at: DateTime<Utc>) -> DateTime<Utc> {
+        let mut inner = self.lock();
+        let now = inner.fixed.unwrap_or_else(Utc::now) + inner.offset;
+        if at >= now {
+            inner.fixed = Some(at);
+            inner.offset = Duration::zero();
+            at
+        } else {
+            now
+        }
+    }
+
     /// How far the clock has been advanced in total.
     pub fn offset(&self) -> Duration {
         self.lock().offset
@@ -92,6 +107,17 @@ impl Clock for ManualClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_frozen_clock_stands_at_its_instant_and_never_runs_back() {
+        let clock = ManualClock::following_system();
+        let at = Utc::now() + Duration::days(3);
+        assert_eq!(clock.freeze_at(at), at);
+        assert_eq!(clock.now(), at);
+        assert_eq!(clock.freeze_at(at - Duration::seconds(1)), at);
+        clock.advance(Duration::seconds(5));
+        assert_eq!(clock.now(), at + Duration::seconds(5));
+    }
 
     #[test]
     fn a_fixed_clock_stands_still_until_advanced() {

@@ -87,7 +87,7 @@ where
 }
 
 /// A value a connection is sorted by, as carried in a cursor.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SortValue {
     Text(String),
@@ -109,14 +109,14 @@ impl From<SortValue> for sea_orm::Value {
 
 /// A position in a keyset-ordered connection: the sort value of a row and its unique
 /// tie-breaker (its id), so rows with equal sort values still page without gaps or repeats.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Cursor {
     pub key: SortValue,
     pub id: SortValue,
 }
 
 /// `first/after` forwards, `last/before` backwards, over any keyset order.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct KeysetRequest {
     pub first: Option<u64>,
     pub after: Option<Cursor>,
@@ -202,4 +202,90 @@ where
         has_next_page,
         has_previous_page: req.after.is_some(),
     })
+}
+
+/// The same page request over many parents at once (e.g. the first 3 media of each of 50
+/// accounts): ONE statement whatever the number of parents, numbering each parent's rows with
+/// `ROW_NUMBER() OVER (PARTITION BY parent ORDER BY key, id)` (SQLite ≥ 3.25 and PostgreSQL both
+/// have it) and keeping `size + 1` per parent. Each parent's page is exactly what [`by_keyset`]
+/// would return for it alone; a parent without rows gets an empty page.
+pub async fn by_keyset_per_parent<E, C>(
+    db: &C,
+    select: Select<E>,
+    keyset: &Keyset<E::Column>,
+    parent: E::Column,
+    parents: &[Uuid],
+    parent_of: impl Fn(&E::Model) -> Uuid,
+    req: &KeysetRequest,
+    default_size: u64,
+) -> Result<std::collections::HashMap<Uuid, Page<E::Model>>, DbErr>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query, WindowStatement};
+    use sea_orm::QueryTrait;
+
+    let mut pages = std::collections::HashMap::new();
+    if parents.is_empty() {
+        return Ok(pages);
+    }
+    let mut select = select.filter(parent.is_in(parents.iter().copied()));
+    if let Some(after) = &req.after {
+        select = select.filter(beyond(keyset, after, true));
+    }
+    if let Some(before) = &req.before {
+        select = select.filter(beyond(keyset, before, false));
+    }
+    let backward = matches!((req.last, req.first), (Some(_), None));
+    let size = if backward {
+        req.last.unwrap_or(default_size)
+    } else {
+        req.first.unwrap_or(default_size)
+    };
+    let order = match (keyset.descending, backward) {
+        (false, false) | (true, true) => Order::Asc,
+        (true, false) | (false, true) => Order::Desc,
+    };
+    let row = Alias::new("cl_row");
+    let mut window = WindowStatement::partition_by(parent);
+    window
+        .order_by(keyset.key, order.clone())
+        .order_by(keyset.id, order);
+    let mut inner = select.into_query();
+    inner.expr_window_as(Expr::cust("ROW_NUMBER()"), window, row.clone());
+    let outer = Query::select()
+        .column(Asterisk)
+        .from_subquery(inner, Alias::new("cl_rows"))
+        .and_where(Expr::col(row.clone()).lte(size as i64 + 1))
+        .order_by(row, Order::Asc)
+        .to_owned();
+    let statement = db.get_database_backend().build(&outer);
+    let rows = E::find().from_raw_sql(statement).all(db).await?;
+    let mut grouped: std::collections::HashMap<Uuid, Vec<E::Model>> =
+        std::collections::HashMap::new();
+    for row in rows {
+        grouped.entry(parent_of(&row)).or_default().push(row);
+    }
+    for id in parents {
+        let mut rows = grouped.remove(id).unwrap_or_default();
+        let more = rows.len() as u64 > size;
+        rows.truncate(size as usize);
+        let page = if backward {
+            rows.reverse();
+            Page {
+                items: rows,
+                has_next_page: req.before.is_some(),
+                has_previous_page: more,
+            }
+        } else {
+            Page {
+                items: rows,
+                has_next_page: more,
+                has_previous_page: req.after.is_some(),
+            }
+        };
+        pages.insert(*id, page);
+    }
+    Ok(pages)
 }

@@ -14,7 +14,9 @@ use crate::entities::{creator_profile, creator_profile_member, social_account};
 use crate::error::{DomainError, DomainResult};
 use crate::kinds::{LinkStatus, Platform, ProfileKind};
 use crate::pagination::{self, Cursor, Keyset, KeysetRequest, Page, SortValue};
+use crate::platforms::Clients;
 use crate::tenant::OrgId;
+use crate::vault::Keyring;
 
 /// Which profiles a list shows. Every set field narrows the list; `platform` and `link_status`
 /// together mean "has an account on that platform whose link shows that status".
@@ -315,22 +317,32 @@ pub async fn update(
     Ok(active.update(db).await?)
 }
 
-/// Deletes a profile. Its accounts are removed first exactly as `removeSocialAccount` removes
-/// them (link INVALID/REMOVED with an event, tokens erased, account detached), so no token
-/// outlives the profile that held it. One transaction.
-#[tracing::instrument(skip(db), fields(org = %org))]
-pub async fn delete<C>(db: &C, org: OrgId, id: Uuid, actor: Actor) -> DomainResult<()>
+/// Deletes a profile. Its accounts are removed first with [`crate::link::revoke::remove`], the
+/// very function `removeSocialAccount` calls (grant revoked on the platform, link
+/// INVALID/REMOVED with an event, tokens erased, account detached), so no grant outlives the
+/// profile that held it. Each remove commits on its own because the platform call must not hold
+/// a database transaction open; the profile row then goes in one transaction, which also
+/// detaches (locally) any account added to the profile meanwhile. Running it again after a
+/// failure part-way finishes the job: removed accounts are no longer on the profile.
+#[tracing::instrument(skip(db, keyring, clients), fields(org = %org))]
+pub async fn delete<C>(
+    db: &C,
+    keyring: &Keyring,
+    clients: &Clients,
+    org: OrgId,
+    id: Uuid,
+    actor: Actor,
+) -> DomainResult<()>
 where
     C: ConnectionTrait + TransactionTrait,
 {
+    get(db, org, id).await?;
+    for account in accounts_on(db, org, id).await? {
+        crate::link::revoke::remove(db, keyring, clients, org, account.id, actor.clone()).await?;
+    }
     let txn = db.begin().await?;
     get(&txn, org, id).await?;
-    let accounts = social_account::Entity::find()
-        .filter(social_account::Column::OrganizationId.eq(org.uuid()))
-        .filter(social_account::Column::ProfileId.eq(id))
-        .all(&txn)
-        .await?;
-    for account in accounts {
+    for account in accounts_on(&txn, org, id).await? {
         crate::accounts::service::remove(&txn, org, account.id, actor.clone()).await?;
     }
     creator_profile::Entity::delete_many()
@@ -340,6 +352,18 @@ where
         .await?;
     txn.commit().await?;
     Ok(())
+}
+
+async fn accounts_on(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    profile_id: Uuid,
+) -> DomainResult<Vec<social_account::Model>> {
+    Ok(social_account::Entity::find()
+        .filter(social_account::Column::OrganizationId.eq(org.uuid()))
+        .filter(social_account::Column::ProfileId.eq(profile_id))
+        .all(db)
+        .await?)
 }
 
 /// Members of the given group profiles, as `(group_id, member)` pairs ordered by name.

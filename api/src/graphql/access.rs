@@ -76,6 +76,9 @@ pub struct Rule {
     /// For `node`/`nodes`: the argument holding the id(s); the rule of each id's type
     /// ([`node_rule`]) applies instead of this one.
     pub by_node: Option<&'static str>,
+    /// With `by_node`: each id is checked as its item resolves ([`may_read_node`]), so a refused
+    /// item is null with its own error and the others are served (`nodes`, like GitHub's).
+    pub per_item: bool,
 }
 
 impl Rule {
@@ -86,6 +89,7 @@ impl Rule {
             key: KeyAccess::Denied,
             creator: CreatorAccess::Denied,
             by_node: None,
+            per_item: false,
         }
     }
 
@@ -104,6 +108,7 @@ impl Rule {
             key: KeyAccess::Any,
             creator: CreatorAccess::Any,
             by_node: None,
+            per_item: false,
         }
     }
 
@@ -111,6 +116,15 @@ impl Rule {
     pub const fn by_node(arg: &'static str) -> Rule {
         Rule {
             by_node: Some(arg),
+            ..Rule::anyone()
+        }
+    }
+
+    /// What `nodes(ids:)` needs: the rule of each id's type, item by item.
+    pub const fn by_node_items(arg: &'static str) -> Rule {
+        Rule {
+            by_node: Some(arg),
+            per_item: true,
             ..Rule::anyone()
         }
     }
@@ -141,6 +155,11 @@ impl Rule {
 
     /// The sentence every operation's description ends with.
     pub fn describe(&self) -> String {
+        if self.per_item {
+            return "Access: what each object's type requires (see the type's description); an \
+                    object the caller may not read is null, with a FORBIDDEN error at its index."
+                .into();
+        }
         if self.by_node.is_some() {
             return "Access: what the object's type requires (see the type's description).".into();
         }
@@ -178,9 +197,7 @@ pub const RULES: &[(&str, Rule)] = &[
         "Query.creatorProfiles",
         Rule::staff().key(Scope::ProfilesRead).creator_own_only(),
     ),
-    // Per-type node rules are enforced for `node(id:)`; `nodes(ids:)` is admins' until they are
-    // enforced per item there too.
-    ("Query.nodes", Rule::admin()),
+    ("Query.nodes", Rule::by_node_items("ids")),
     (
         "Query.socialAccountByUrl",
         Rule::staff().key(Scope::ProfilesRead),
@@ -352,6 +369,20 @@ async fn owner_profile(shared: &Shared, caller: &Caller, ty: NodeType, id: Uuid)
         | NodeType::WebhookEndpoint
         | NodeType::WebhookDelivery => None,
     }
+}
+
+/// Whether the caller of `api` may read the object `(ty, id)` under its type's [`node_rule`]
+/// (`nodes(ids:)` asks this per item); the error is the `FORBIDDEN` that `node(id:)` would give.
+pub async fn may_read_node(
+    api: &super::Api<'_>,
+    field: &str,
+    ty: NodeType,
+    id: Uuid,
+) -> Result<(), async_graphql::Error> {
+    check(api.shared, api.caller(), field, &node_rule(ty), || {
+        vec![(ty, id)]
+    })
+    .await
 }
 
 /// The rule of `Type.field`, if declared.
@@ -550,6 +581,10 @@ async fn decide(
             "`{name}` has no declared access rule and is refused"
         )));
     };
+    if rule.per_item {
+        // Checked item by item as the list resolves.
+        return Ok(());
+    }
     if let Some(arg) = rule.by_node {
         for id in ids_at(field, arg, vars) {
             // An id that is not one of ours resolves to null; nothing to protect.

@@ -10,8 +10,9 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use chrono::NaiveDate;
 use domain::accounts::{data, service::AccountWithLink};
 use domain::entities::{
-    audience, creator_profile, media, media_metric, metric_snapshot, sync_state,
+    audience, creator_profile, link_event, media, media_metric, metric_snapshot, sync_state,
 };
+use domain::pagination::{KeysetRequest, Page};
 use domain::{DomainResult, OrgId};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
@@ -85,6 +86,23 @@ pub struct MembersOf(pub Uuid);
 /// The groups a profile is a member of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct GroupsOf(pub Uuid);
+
+/// One page of an account's media: the account, and the filter and page request every account
+/// of the response shares (keys with equal filter and request are answered by one statement).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MediaPageOf {
+    pub account: Uuid,
+    pub filter: data::MediaFilter,
+    pub req: KeysetRequest,
+    pub default_size: u64,
+}
+/// One page of an account's link event history (batched as [`MediaPageOf`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EventsPageOf {
+    pub account: Uuid,
+    pub req: KeysetRequest,
+    pub default_size: u64,
+}
 
 impl Batch {
     fn fail(&self, e: domain::DomainError) -> async_graphql::Error {
@@ -343,5 +361,68 @@ impl Loader<FreshnessOf> for Batch {
             keys,
             rows.map(|m| m.into_iter().map(|(k, v)| (FreshnessOf(k), v)).collect()),
         )
+    }
+}
+
+impl Loader<MediaPageOf> for Batch {
+    type Value = Page<media::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[MediaPageOf],
+    ) -> Result<HashMap<MediaPageOf, Self::Value>, Self::Error> {
+        // One statement per distinct (filter, page request): one in the usual query, where
+        // every account of a page asks for the same `media(first: n)`.
+        let groups = group(
+            keys.iter()
+                .map(|k| ((k.filter.clone(), k.req.clone(), k.default_size), k.account)),
+        );
+        let mut out = HashMap::new();
+        for ((filter, req, size), accounts) in groups {
+            let pages = data::media_pages(&self.db, self.org, &accounts, &filter, &req, size)
+                .await
+                .map_err(|e| self.fail(e))?;
+            for (account, page) in pages {
+                let key = MediaPageOf {
+                    account,
+                    filter: filter.clone(),
+                    req: req.clone(),
+                    default_size: size,
+                };
+                out.insert(key, page);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<EventsPageOf> for Batch {
+    type Value = Page<link_event::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[EventsPageOf],
+    ) -> Result<HashMap<EventsPageOf, Self::Value>, Self::Error> {
+        let groups = group(
+            keys.iter()
+                .map(|k| ((k.req.clone(), k.default_size), k.account)),
+        );
+        let mut out = HashMap::new();
+        for ((req, size), accounts) in groups {
+            let pages = data::events_pages(&self.db, self.org, &accounts, &req, size)
+                .await
+                .map_err(|e| self.fail(e))?;
+            for (account, page) in pages {
+                let key = EventsPageOf {
+                    account,
+                    req: req.clone(),
+                    default_size: size,
+                };
+                out.insert(key, page);
+            }
+        }
+        Ok(out)
     }
 }

@@ -186,8 +186,8 @@ impl ProfileMutation {
         )
     }
 
-    /// Deletes a profile. Its accounts are removed first (links INVALID/REMOVED, tokens erased)
-    /// and stay findable by URL, so they can be added to another profile.
+    /// Deletes a profile. Its accounts are removed first exactly as `removeSocialAccount` removes
+    /// them (grant revoked on the platform, links INVALID/REMOVED, tokens erased) and stay findable by URL, so they can be added to another profile.
     /// Access: roles admin and manager; API keys with `accounts:write`; no creators.
     async fn delete_creator_profile(
         &self,
@@ -202,18 +202,26 @@ impl ProfileMutation {
                 user_errors,
             });
         };
-        Ok(
-            match domain::profiles::delete(api.db(), api.org(), id, api.actor()).await {
-                Ok(()) => DeleteCreatorProfilePayload {
-                    deleted_creator_profile_id: Some(input.id),
-                    user_errors,
-                },
-                Err(e) => DeleteCreatorProfilePayload {
-                    deleted_creator_profile_id: None,
-                    user_errors: vec![user_error(e, "id", api.request_id())?],
-                },
-            },
+        let services = api.services();
+        let deleted = domain::profiles::delete(
+            api.db(),
+            &services.keyring,
+            &services.clients,
+            api.org(),
+            id,
+            api.actor(),
         )
+        .await;
+        Ok(match deleted {
+            Ok(()) => DeleteCreatorProfilePayload {
+                deleted_creator_profile_id: Some(input.id),
+                user_errors,
+            },
+            Err(e) => DeleteCreatorProfilePayload {
+                deleted_creator_profile_id: None,
+                user_errors: vec![user_error(e, "id", api.request_id())?],
+            },
+        })
     }
 
     /// Adds an individual profile to a group profile (`NOT_A_GROUP`, `MEMBER_NOT_INDIVIDUAL`

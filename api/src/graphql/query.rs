@@ -1,6 +1,6 @@
 //! `node(id:)` and `nodes(ids:)`: any object by its global id.
 
-use async_graphql::{Context, Interface, Object, Result, ID};
+use async_graphql::{Context, Interface, Object, PathSegment, Result, ID};
 
 use super::account::SocialAccount;
 use super::api_key::ApiKey;
@@ -105,7 +105,8 @@ impl NodeQuery {
 
     /// Fetches objects by global id, in the order given (at most 100); an entry is null when
     /// that object does not exist or is not visible to the caller.
-    /// Access: role admin; no API keys; no creators.
+    /// Access: what each object's type requires (see the type's description); an object the
+    /// caller may not read is null, with a FORBIDDEN error at its index.
     async fn nodes(
         &self,
         ctx: &Context<'_>,
@@ -117,6 +118,22 @@ impl NodeQuery {
                 format!("pass at most {MAX_NODES} ids"),
             ));
         }
-        futures::future::try_join_all(ids.iter().map(|id| resolve(ctx, id))).await
+        let key = ctx.item.node.response_key().node.to_string();
+        futures::future::try_join_all(ids.iter().enumerate().map(|(i, id)| {
+            let key = key.clone();
+            async move {
+                if let Some((ty, uuid)) = ids::decode(id) {
+                    let api = ctx.api();
+                    if let Err(e) = super::access::may_read_node(&api, "nodes", ty, uuid).await {
+                        let mut e = e.into_server_error(ctx.item.pos);
+                        e.path = vec![PathSegment::Field(key), PathSegment::Index(i)];
+                        ctx.add_error(e);
+                        return Ok(None);
+                    }
+                }
+                resolve(ctx, id).await
+            }
+        }))
+        .await
     }
 }

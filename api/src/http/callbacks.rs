@@ -29,15 +29,6 @@ fn rejected(req: &HttpRequest, callback: &str, why: &SignatureError) {
     );
 }
 
-fn not_configured(callback: &str, setting: &str) -> HttpResponse {
-    tracing::error!(
-        callback,
-        setting,
-        "platform callback received but its secret is not configured"
-    );
-    HttpResponse::ServiceUnavailable().json(json!({"error": "callback not configured"}))
-}
-
 fn internal(e: &domain::DomainError) -> HttpResponse {
     tracing::error!(error = %e, "platform callback failed");
     HttpResponse::InternalServerError().json(json!({"error": "internal error"}))
@@ -49,18 +40,12 @@ fn verify_meta(
     form: &SignedRequestForm,
     callback: &str,
 ) -> Result<deauthorization::SignedRequest, Box<HttpResponse>> {
-    let Some(secret) = state.config.callbacks.meta_app_secret.as_deref() else {
-        return Err(Box::new(not_configured(
-            callback,
-            "callbacks.meta_app_secret",
-        )));
-    };
-    deauthorization::verify_signed_request(&form.signed_request, &Secret::new(secret)).map_err(
-        |why| {
-            rejected(req, callback, &why);
-            Box::new(HttpResponse::BadRequest().json(json!({"error": "invalid signed_request"})))
-        },
-    )
+    // Meta signs with the app secret (`callbacks.meta_app_secret` only overrides it).
+    let secret = Secret::new(state.config.meta_callback_secret());
+    deauthorization::verify_signed_request(&form.signed_request, &secret).map_err(|why| {
+        rejected(req, callback, &why);
+        Box::new(HttpResponse::BadRequest().json(json!({"error": "invalid signed_request"})))
+    })
 }
 
 /// `POST /callbacks/meta/deauthorize`: the user removed our app on Facebook.
@@ -139,16 +124,16 @@ pub async fn tiktok_webhook(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let Some(secret) = state.config.callbacks.tiktok_client_secret.as_deref() else {
-        return not_configured("tiktok.webhook", "callbacks.tiktok_client_secret");
-    };
+    // TikTok signs with the app's client secret (the `callbacks.tiktok_*` settings only
+    // override it).
+    let (client_key, secret) = state.config.tiktok_callback_app();
     let header = req
         .headers()
         .get("TikTok-Signature")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     if let Err(why) =
-        deauthorization::verify_tiktok_signature(header, &body, &Secret::new(secret), Utc::now())
+        deauthorization::verify_tiktok_signature(header, &body, &Secret::new(&secret), Utc::now())
     {
         rejected(&req, "tiktok.webhook", &why);
         return HttpResponse::Unauthorized().json(json!({"error": "invalid signature"}));
@@ -160,11 +145,9 @@ pub async fn tiktok_webhook(
             return HttpResponse::BadRequest().json(json!({"error": "malformed event"}));
         }
     };
-    if let Some(key) = state.config.callbacks.tiktok_client_key.as_deref() {
-        if event.client_key != key {
-            tracing::warn!(target: "security", callback = "tiktok.webhook", "TikTok event for another client_key");
-            return HttpResponse::BadRequest().json(json!({"error": "unknown client_key"}));
-        }
+    if event.client_key != client_key {
+        tracing::warn!(target: "security", callback = "tiktok.webhook", "TikTok event for another client_key");
+        return HttpResponse::BadRequest().json(json!({"error": "unknown client_key"}));
     }
     if event.event != "authorization.removed" {
         tracing::info!(event = %event.event, "TikTok event ignored");

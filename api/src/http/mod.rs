@@ -23,6 +23,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/oauth/{platform}/callback", web::get().to(oauth::callback))
         .route("/connect/{token}", web::get().to(connect::show))
         .route(
+            "/connect/{token}/accounts",
+            web::post().to(connect::add_account),
+        )
+        .route(
             "/connect/{token}/accounts/{account}/{action}",
             web::post().to(connect::account_action),
         )

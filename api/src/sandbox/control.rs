@@ -23,16 +23,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
+/// `{"advance_seconds": N}` moves the clock forward; `{"freeze_at": "<RFC 3339>"}` stops it on
+/// that exact instant (tests of boundaries), where it stays until moved again.
 #[derive(Deserialize)]
 struct Advance {
-    advance_seconds: i64,
+    advance_seconds: Option<i64>,
+    freeze_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 async fn clock(sandbox: web::Data<Sandbox>, body: web::Json<Advance>) -> HttpResponse {
-    if body.advance_seconds < 0 {
-        return HttpResponse::BadRequest().json(json!({"error": "time only moves forward"}));
+    match (body.advance_seconds, body.freeze_at) {
+        (Some(seconds), None) if seconds >= 0 => sandbox.advance(Duration::seconds(seconds)),
+        (None, Some(at)) if at >= sandbox.now() => {
+            sandbox.freeze_at(at);
+        }
+        (Some(_), Some(_)) | (None, None) => {
+            return HttpResponse::BadRequest()
+                .json(json!({"error": "give advance_seconds or freeze_at"}))
+        }
+        _ => return HttpResponse::BadRequest().json(json!({"error": "time only moves forward"})),
     }
-    sandbox.advance(Duration::seconds(body.advance_seconds));
     clock_get(sandbox).await
 }
 

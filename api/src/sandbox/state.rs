@@ -154,6 +154,11 @@ impl Sandbox {
         self.clock.advance(by);
     }
 
+    /// Stops the clock (the application's too) at `at`; never earlier than now.
+    pub fn freeze_at(&self, at: DateTime<Utc>) -> DateTime<Utc> {
+        self.clock.freeze_at(at)
+    }
+
     /// How far the clock has been moved.
     pub fn clock_offset(&self) -> Duration {
         self.clock.offset()

@@ -2,6 +2,8 @@
 //! captured stories, audiences and the link event history. Batch readers take many ids at once so
 //! the API can answer a page of accounts with one statement per kind of data.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -64,7 +66,7 @@ pub async fn metrics(
 }
 
 /// Which media a list shows.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct MediaFilter {
     pub kind: Option<MediaKind>,
     /// Taken at or after.
@@ -109,6 +111,38 @@ pub async fn media_page(
         select = select.filter(media::Column::TakenAt.lt(to));
     }
     Ok(pagination::by_keyset(db, select, &MEDIA_ORDER, req, default_size).await?)
+}
+
+/// The same page of media for each of `account_ids`, in one statement.
+pub async fn media_pages(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    account_ids: &[Uuid],
+    filter: &MediaFilter,
+    req: &KeysetRequest,
+    default_size: u64,
+) -> DomainResult<HashMap<Uuid, Page<media::Model>>> {
+    let mut select = media::Entity::find().filter(media::Column::OrganizationId.eq(org.uuid()));
+    if let Some(kind) = filter.kind {
+        select = select.filter(media::Column::Kind.eq(kind));
+    }
+    if let Some(from) = filter.from {
+        select = select.filter(media::Column::TakenAt.gte(from));
+    }
+    if let Some(to) = filter.to {
+        select = select.filter(media::Column::TakenAt.lt(to));
+    }
+    Ok(pagination::by_keyset_per_parent(
+        db,
+        select,
+        &MEDIA_ORDER,
+        media::Column::AccountId,
+        account_ids,
+        |m| m.account_id,
+        req,
+        default_size,
+    )
+    .await?)
 }
 
 /// Every captured story of `account_ids`, expired ones included, newest first.
@@ -201,6 +235,30 @@ pub async fn events_page(
         .filter(link_event::Column::OrganizationId.eq(org.uuid()))
         .filter(link_event::Column::AccountId.eq(account_id));
     Ok(pagination::by_keyset(db, select, &EVENT_ORDER, req, default_size).await?)
+}
+
+/// The same page of link events for each of `account_ids`, in one statement.
+pub async fn events_pages(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    account_ids: &[Uuid],
+    req: &KeysetRequest,
+    default_size: u64,
+) -> DomainResult<HashMap<Uuid, Page<link_event::Model>>> {
+    let select =
+        link_event::Entity::find().filter(link_event::Column::OrganizationId.eq(org.uuid()));
+    Ok(pagination::by_keyset_per_parent(
+        db,
+        select,
+        &EVENT_ORDER,
+        link_event::Column::AccountId,
+        account_ids,
+        // Every row matched `account_id IN (…)`, so it has one.
+        |e| e.account_id.unwrap_or(Uuid::nil()),
+        req,
+        default_size,
+    )
+    .await?)
 }
 
 /// One media item of the organization.

@@ -577,7 +577,49 @@ async fn subscriptions_refuse_connections_without_valid_credentials(backend: Bac
         .await;
 }
 
+/// `nodes(ids:)` applies each id's type rule to its own item: what the caller may read is
+/// served, what it may not is null with a FORBIDDEN error at that index, as GitHub does.
+async fn nodes_serve_what_the_caller_may_read_and_refuse_each_other_item(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |_| {}).await else {
+        return;
+    };
+    let mine = insert_profile(&app, app.org, "Mine").await;
+    let theirs = insert_profile(&app, app.org, "Someone else").await;
+    let query =
+        "query($ids: [ID!]!) { list: nodes(ids: $ids) { id ... on CreatorProfile { name } } }";
+    let ids = json!({ "ids": [profile_gid(mine), profile_gid(theirs), "bm9wZQ"] });
+
+    let creator = Credential::Bearer(app.token(Role::Creator, &[mine]));
+    let (status, body) = app.graphql_as(&creator, query, ids.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["data"]["list"][0]["name"], "Mine", "{body}");
+    assert!(body["data"]["list"][1].is_null(), "{body}");
+    assert!(
+        body["data"]["list"][2].is_null(),
+        "an unknown id is just null"
+    );
+    assert_eq!(codes(&body), ["FORBIDDEN"], "{body}");
+    assert_eq!(body["errors"][0]["path"], json!(["list", 1]), "{body}");
+    assert!(!body.to_string().contains("Someone else"), "{body}");
+
+    // A key lacking `profiles:read` is refused item by item, naming the scope.
+    let key = app.api_key(&[Scope::MetricsRead]).await;
+    let (_, body) = app
+        .graphql_as(&Credential::ApiKey(key), query, ids.clone())
+        .await;
+    assert_eq!(body["data"]["list"], json!([null, null, null]), "{body}");
+    assert_eq!(codes(&body), ["FORBIDDEN", "FORBIDDEN"], "{body}");
+    assert!(body.to_string().contains("profiles:read"), "{body}");
+
+    // A manager reads both profiles.
+    let manager = Credential::Bearer(app.token(Role::Manager, &[]));
+    let (_, body) = app.graphql_as(&manager, query, ids).await;
+    assert_eq!(body["data"]["list"][1]["name"], "Someone else", "{body}");
+    assert!(body.get("errors").is_none(), "{body}");
+}
+
 on_both_backends!(
+    nodes_serve_what_the_caller_may_read_and_refuse_each_other_item,
     every_operation_answers_each_kind_of_caller_as_its_rule_says,
     creators_see_only_their_own_profiles,
     an_api_key_lives_from_creation_to_revocation_and_its_secret_never_shows_again,

@@ -560,8 +560,34 @@ const PAGE_QUERY: &str = "query($n: Int) { creatorProfiles(first: $n) { totalCou
     id name totalFollowers linkStatusCounts { linked }
     accounts { id handle followers link { status expiresAt daysUntilExpiry } latestMetrics { day followers } } } } } }";
 
+/// The same page with each account's first media (and their newest metrics) and events.
+const PAGE_WITH_MEDIA_QUERY: &str = "query($n: Int) { creatorProfiles(first: $n) { edges { node {
+    accounts { id handle
+      media(first: 3) { edges { node { platformMediaId metrics { likes } } } pageInfo { hasNextPage } }
+      older: media(kind: POST, last: 1) { edges { node { platformMediaId } } pageInfo { hasPreviousPage } }
+      events(first: 3) { edges { node { id } } pageInfo { hasNextPage } } } } } } }";
+
+/// Runs `query` with `$n` and returns its body and how many SQL statements it cost.
+async fn counted(app: &tests::TestApp, query: &str, n: usize) -> (Value, u64) {
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": query, "variables": { "n": n } }))
+        .send()
+        .await
+        .expect("request");
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .expect("id")
+        .to_owned();
+    let body: Value = response.json().await.expect("json");
+    assert!(body.get("errors").is_none(), "{body:#}");
+    (body, statements_of(&request_id))
+}
+
 async fn a_page_of_profiles_costs_the_same_few_statements_at_any_size(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else {
+    // 50 profiles × accounts × three connections is past the default complexity limit.
+    let Some(app) = spawn_app_with(backend, |c| c.graphql.max_complexity = 100_000).await else {
         return;
     };
     let db = app.db.connect().await;
@@ -572,6 +598,10 @@ async fn a_page_of_profiles_costs_the_same_few_statements_at_any_size(backend: B
         add_ok(&app, &profile, &format!("@creator{i}"), Some("TIKTOK")).await;
         authenticate(&db, uuid_of(&ig), Utc::now(), None, 10).await;
         insert_metrics(&db, org, uuid_of(&ig), 2).await;
+        for (h, code) in [(1, "A"), (2, "B"), (3, "C"), (4, "D")] {
+            let code = format!("{code}{i:02}");
+            insert_media(&db, org, uuid_of(&ig), MediaKind::Post, &code, h).await;
+        }
     }
     let mut counts = Vec::new();
     for n in [5, 50] {
@@ -617,6 +647,115 @@ async fn a_page_of_profiles_costs_the_same_few_statements_at_any_size(backend: B
         counts[0] >= 4,
         "the counter sees the page, the count, accounts and metrics: {counts:?}"
     );
+
+    // Media and events of every account: batched too, so still constant.
+    let mut with_media = Vec::new();
+    for n in [5, 50] {
+        let (body, count) = counted(&app, PAGE_WITH_MEDIA_QUERY, n).await;
+        let edges = body["data"]["creatorProfiles"]["edges"]
+            .as_array()
+            .expect("edges");
+        assert_eq!(edges.len(), n);
+        for (i, edge) in edges.iter().enumerate() {
+            let ig = &edge["node"]["accounts"][0];
+            let media: Vec<&str> = ig["media"]["edges"]
+                .as_array()
+                .expect("media")
+                .iter()
+                .map(|e| e["node"]["platformMediaId"].as_str().expect("id"))
+                .collect();
+            let suffix = format!("{i:02}");
+            assert_eq!(
+                media,
+                [
+                    format!("A{suffix}"),
+                    format!("B{suffix}"),
+                    format!("C{suffix}")
+                ],
+                "each account its own newest three: {ig}"
+            );
+            assert_eq!(ig["media"]["pageInfo"]["hasNextPage"], true);
+            assert_eq!(ig["media"]["edges"][0]["node"]["metrics"]["likes"], 25);
+            assert_eq!(
+                ig["older"]["edges"][0]["node"]["platformMediaId"],
+                format!("D{suffix}"),
+                "last: 1 is the oldest: {ig}"
+            );
+            assert_eq!(ig["older"]["pageInfo"]["hasPreviousPage"], true);
+            let tiktok = &edge["node"]["accounts"][1];
+            assert_eq!(tiktok["media"]["edges"], json!([]), "no media: empty page");
+            assert_eq!(tiktok["media"]["pageInfo"]["hasNextPage"], false);
+        }
+        with_media.push(count);
+    }
+    assert_eq!(
+        with_media[0], with_media[1],
+        "media and events do not add statements per account: {with_media:?}"
+    );
+    assert!(
+        with_media[0] <= 8,
+        "one statement per edge, not per account: {with_media:?}"
+    );
+}
+
+/// Stops the sandbox clock (and so the application's) on `at`.
+async fn freeze_clock(app: &tests::TestApp, at: chrono::DateTime<Utc>) {
+    let response = app
+        .client
+        .post(app.url("/sandbox/control/clock"))
+        .json(&json!({ "freeze_at": at.to_rfc3339() }))
+        .send()
+        .await
+        .expect("clock");
+    assert_eq!(response.status(), 200);
+}
+
+/// The status of a connected account flips on the exact instants design §4 names: exactly 14
+/// days before expiry it is EXPIRING_SOON (a second earlier LINKED), and exactly 90 days after
+/// authenticating it is EXPIRED (a second earlier still EXPIRING_SOON). The sandbox clock is
+/// frozen on each instant, so no margin is needed.
+async fn connected_statuses_flip_on_the_exact_instants(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let db = app.db.connect().await;
+    let (_, profile) = crate::connect::new_profile(&app, &db, "Exact").await;
+    // Whole seconds, so the instant survives every timestamp format on the way.
+    let t0 = chrono::DateTime::from_timestamp((Utc::now() + Duration::hours(1)).timestamp(), 0)
+        .expect("instant");
+    freeze_clock(&app, t0).await;
+    let (status, body) = crate::connect::connect(&app, &profile, "TIKTOK", "tiktok_leo").await;
+    assert_eq!(status, 200, "{body}");
+    let read = || async {
+        let data = app
+            .graphql_ok(
+                "query($id: ID!) { creatorProfile(id: $id) { accounts { link { status daysUntilExpiry authenticatedAt expiresAt } } } }",
+                json!({ "id": profile }),
+            )
+            .await;
+        data["creatorProfile"]["accounts"][0]["link"].clone()
+    };
+    let link = read().await;
+    assert_eq!(link["status"], "LINKED", "{link}");
+    let authenticated: chrono::DateTime<Utc> =
+        serde_json::from_value(link["authenticatedAt"].clone()).expect("authenticatedAt");
+    let expires: chrono::DateTime<Utc> =
+        serde_json::from_value(link["expiresAt"].clone()).expect("expiresAt");
+    assert_eq!(authenticated, t0, "authenticated on the frozen instant");
+    assert_eq!(expires, t0 + Duration::days(90));
+
+    let window_edge = expires - Duration::days(14);
+    for (at, status, days) in [
+        (window_edge - Duration::seconds(1), "LINKED", 14),
+        (window_edge, "EXPIRING_SOON", 14),
+        (expires - Duration::seconds(1), "EXPIRING_SOON", 0),
+        (expires, "EXPIRED", 0),
+    ] {
+        freeze_clock(&app, at).await;
+        let link = read().await;
+        assert_eq!(link["status"], status, "at {at}: {link}");
+        assert_eq!(link["daysUntilExpiry"], days, "at {at}: {link}");
+    }
 }
 
 on_both_backends!(
@@ -625,6 +764,7 @@ on_both_backends!(
     removing_an_account_invalidates_its_link_erases_tokens_and_keeps_history,
     derived_link_statuses_show_at_their_boundaries,
     the_expiring_window_is_configurable,
+    connected_statuses_flip_on_the_exact_instants,
     metrics_media_stories_audience_and_events_are_served,
     a_page_of_profiles_costs_the_same_few_statements_at_any_size,
 );

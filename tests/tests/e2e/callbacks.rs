@@ -3,6 +3,7 @@
 //! PERMISSIONS_REVOKED with their tokens gone and one event each; a bad one is refused, changes
 //! nothing and leaves an audit line.
 
+use api::config::ConfigSecret;
 use chrono::{Duration, Utc};
 use domain::deauthorization::{sign_request, tiktok_signature};
 use domain::entities::{link_event, media};
@@ -17,11 +18,13 @@ use crate::fixtures::{self, AccountSeed, LinkSeed};
 const META_SECRET: &str = "meta-app-secret-for-tests";
 const TIKTOK_SECRET: &str = "tiktok-client-secret-for-tests";
 
+/// An app with real Meta and TikTok apps configured: callbacks are verified with their secrets.
 async fn app(backend: Backend) -> Option<TestApp> {
     spawn_app_with(backend, |c| {
-        c.callbacks.meta_app_secret = Some(META_SECRET.into());
-        c.callbacks.tiktok_client_key = Some("our-client-key".into());
-        c.callbacks.tiktok_client_secret = Some(TIKTOK_SECRET.into());
+        c.platforms.meta_client_id = Some("our-meta-app".into());
+        c.platforms.meta_client_secret = Some(ConfigSecret::new(META_SECRET));
+        c.platforms.tiktok_client_id = Some("our-client-key".into());
+        c.platforms.tiktok_client_secret = Some(ConfigSecret::new(TIKTOK_SECRET));
     })
     .await
 }
@@ -309,42 +312,78 @@ async fn tiktok_authorization_removed_revokes_and_bad_or_stale_signatures_are_re
     );
 }
 
-async fn callbacks_without_a_configured_secret_are_unavailable(backend: Backend) {
-    let Some(app) = tests::spawn_app(backend).await else {
+async fn the_callbacks_settings_override_the_app_secrets(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |c| {
+        c.platforms.meta_client_id = Some("our-meta-app".into());
+        c.platforms.meta_client_secret = Some(ConfigSecret::new(META_SECRET));
+        c.platforms.tiktok_client_id = Some("our-client-key".into());
+        c.platforms.tiktok_client_secret = Some(ConfigSecret::new(TIKTOK_SECRET));
+        c.callbacks.meta_app_secret = Some("another-meta-secret".into());
+        c.callbacks.tiktok_client_key = Some("another-client-key".into());
+        c.callbacks.tiktok_client_secret = Some("another-tiktok-secret".into());
+    })
+    .await
+    else {
         return;
     };
-    let signed = sign_request(
-        &json!({"algorithm": "HMAC-SHA256", "user_id": "1"}),
-        &Secret::new("x"),
-    );
+    let request =
+        json!({"algorithm": "HMAC-SHA256", "issued_at": Utc::now().timestamp(), "user_id": "1"});
+    let with_app_secret = sign_request(&request, &Secret::new(META_SECRET));
     assert_eq!(
-        post_signed_request(&app, "/callbacks/meta/deauthorize", &signed)
+        post_signed_request(&app, "/callbacks/meta/deauthorize", &with_app_secret)
             .await
             .status(),
-        503
+        400,
+        "the override replaces the app secret"
     );
-    let tiktok = app
-        .client
-        .post(app.url("/callbacks/tiktok"))
-        .body("{}")
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(tiktok.status(), 503);
+    let with_override = sign_request(&request, &Secret::new("another-meta-secret"));
+    assert_eq!(
+        post_signed_request(&app, "/callbacks/meta/deauthorize", &with_override)
+            .await
+            .status(),
+        200
+    );
+    let event = json!({
+        "client_key": "another-client-key",
+        "event": "authorization.removed",
+        "create_time": Utc::now().timestamp(),
+        "user_openid": "nobody",
+        "content": "{\"reason\":1}",
+    })
+    .to_string();
+    let post = |secret: &'static str| {
+        let signature = tiktok_signature(
+            event.as_bytes(),
+            &Secret::new(secret),
+            Utc::now().timestamp(),
+        );
+        app.client
+            .post(app.url("/callbacks/tiktok"))
+            .header("TikTok-Signature", signature)
+            .header("content-type", "application/json")
+            .body(event.clone())
+            .send()
+    };
+    assert_eq!(post(TIKTOK_SECRET).await.expect("send").status(), 401);
+    assert_eq!(
+        post("another-tiktok-secret").await.expect("send").status(),
+        200
+    );
 }
 
 on_both_backends!(
     a_signed_meta_deauthorize_revokes_that_users_links_only,
     a_meta_data_deletion_request_deletes_pulled_data_and_reports_its_status,
     tiktok_authorization_removed_revokes_and_bad_or_stale_signatures_are_refused,
-    callbacks_without_a_configured_secret_are_unavailable,
+    the_callbacks_settings_override_the_app_secrets,
     a_meta_user_connected_through_the_sandbox_is_revoked_by_their_deauthorize,
 );
 
 async fn a_meta_user_connected_through_the_sandbox_is_revoked_by_their_deauthorize(
     backend: Backend,
 ) {
-    let Some(app) = app(backend).await else {
+    // No Meta app configured: the sandbox app stands in, and its secret signs the callback.
+    let Some(app) = tests::spawn_app(backend).await else {
         return;
     };
     let db = app.db.connect().await;
@@ -368,7 +407,7 @@ async fn a_meta_user_connected_through_the_sandbox_is_revoked_by_their_deauthori
 
     let signed = sign_request(
         &json!({"algorithm": "HMAC-SHA256", "issued_at": Utc::now().timestamp(), "user_id": user}),
-        &Secret::new(META_SECRET),
+        &Secret::new(api::sandbox::SandboxApp::credentials(domain::Provider::Meta).1),
     );
     let response = post_signed_request(&app, "/callbacks/meta/deauthorize", &signed).await;
     assert_eq!(response.status(), 200);

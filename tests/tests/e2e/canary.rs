@@ -1,8 +1,10 @@
 //! The canary: the sandbox issues tokens carrying a marker unique to this run; after connecting
 //! accounts on every platform, reconnecting and unlinking, the marker appears nowhere — not in the
 //! database (the SQLite file bytes, every text column on PostgreSQL), not in the server's logs at
-//! trace level, not in any GraphQL response or page. Jobs do not exist yet, so there are no job
-//! payloads to search.
+//! trace level, not in any GraphQL response or page, not in any job payload (the SQLite
+//! `jobs.db` queue on the SQLite run, the Redis keys of the test's prefix on the PostgreSQL run).
+//! Access tokens are issued short-lived and the refresh scan ticks every second, so `refresh_link`
+//! jobs really run (and rotate the marked tokens) before the queue is searched.
 //!
 //! The server runs as its own process (the real binary) so its log filter can be `trace` without
 //! touching the shared in-process subscriber of the other tests.
@@ -13,7 +15,7 @@ use domain::entities::link;
 use domain::vault::{Aad, Keyring, TokenKind};
 use sea_orm::{ConnectionTrait, EntityTrait, Statement};
 use serde_json::{json, Value};
-use tests::{on_both_backends, Backend, TestDatabase};
+use tests::{on_both_backends, Backend, TestDatabase, TestRedis};
 use uuid::Uuid;
 
 use crate::connect::{default_org, global_id, insert_profile};
@@ -98,10 +100,21 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn start(db: &TestDatabase, dir: &std::path::Path, marker: &str) -> Server {
+async fn start(
+    db: &TestDatabase,
+    redis: Option<&TestRedis>,
+    dir: &std::path::Path,
+    marker: &str,
+) -> Server {
     let port = free_port();
     let log = std::fs::File::create(dir.join("server.log")).expect("log file");
-    let child = Command::new(creatorlink_bin())
+    let mut command = Command::new(creatorlink_bin());
+    if let Some(redis) = redis {
+        command
+            .env("REDIS_URL", &redis.url)
+            .env("CREATORLINK_REDIS_PREFIX", &redis.prefix);
+    }
+    let child = command
         .arg("serve")
         .current_dir(dir)
         .env("DATABASE_URL", &db.url)
@@ -111,6 +124,10 @@ async fn start(db: &TestDatabase, dir: &std::path::Path, marker: &str) -> Server
         .env("CREATORLINK_LOG_LEVEL", "trace")
         .env("CREATORLINK_LOG_FORMAT", "json")
         .env("CREATORLINK_SANDBOX_TOKEN_MARKER", marker)
+        // Tokens due for refresh at once (inside every provider's margin) and a scan every
+        // second, so the queue holds real `refresh_link` payloads to search.
+        .env("CREATORLINK_SANDBOX_ACCESS_TOKEN_TTL_SECONDS", "300")
+        .env("CREATORLINK_JOBS_REFRESH_SCHEDULE", "* * * * * *")
         .env("CREATORLINK_AUTH_JWT_HS256_SECRET", tests::TEST_JWT_SECRET)
         .stdout(Stdio::null())
         .stderr(log)
@@ -223,13 +240,100 @@ fn sqlite_bytes(url: &str) -> Vec<u8> {
     bytes
 }
 
-async fn no_token_appears_in_the_database_logs_or_responses(backend: Backend) {
+/// Every value under the test's Redis prefix (strings, hashes, lists, sets, sorted sets,
+/// streams), as text.
+async fn redis_dump(redis: &TestRedis) -> String {
+    use redis::AsyncCommands as _;
+    let mut conn = redis.connection().await;
+    let keys: Vec<String> = conn.keys(format!("{}*", redis.prefix)).await.expect("keys");
+    let mut dump = String::new();
+    for key in keys {
+        let kind: String = redis::cmd("TYPE")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .expect("type");
+        let mut command = match kind.as_str() {
+            "string" => redis::cmd("GET"),
+            "hash" => redis::cmd("HGETALL"),
+            "list" => redis::cmd("LRANGE"),
+            "set" => redis::cmd("SMEMBERS"),
+            "zset" => redis::cmd("ZRANGE"),
+            "stream" => redis::cmd("XRANGE"),
+            _ => continue,
+        };
+        command.arg(&key);
+        match kind.as_str() {
+            "list" | "zset" => {
+                command.arg(0).arg(-1);
+            }
+            "stream" => {
+                command.arg("-").arg("+");
+            }
+            _ => {}
+        }
+        let values: redis::Value = command.query_async(&mut conn).await.expect("value");
+        dump.push_str(&key);
+        dump.push('\n');
+        flatten(&values, &mut dump);
+    }
+    dump
+}
+
+fn flatten(value: &redis::Value, out: &mut String) {
+    match value {
+        redis::Value::BulkString(bytes) => {
+            out.push_str(&String::from_utf8_lossy(bytes));
+            out.push('\n');
+        }
+        redis::Value::SimpleString(s) => {
+            out.push_str(s);
+            out.push('\n');
+        }
+        redis::Value::Array(items) | redis::Value::Set(items) => {
+            items.iter().for_each(|v| flatten(v, out));
+        }
+        redis::Value::Map(pairs) => pairs.iter().for_each(|(k, v)| {
+            flatten(k, out);
+            flatten(v, out);
+        }),
+        _ => {}
+    }
+}
+
+/// Waits (bounded, polling state rather than timing) until the refresh job rotated the TikTok
+/// link's tokens, so the queue has held `refresh_link` payloads.
+async fn wait_for_a_refresh(conn: &sea_orm::DatabaseConnection, link_id: Uuid) {
+    for _ in 0..300 {
+        let l = link::Entity::find_by_id(link_id)
+            .one(conn)
+            .await
+            .expect("link")
+            .expect("exists");
+        if l.last_refreshed_at.is_some() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no refresh_link job ran");
+}
+
+async fn no_token_appears_in_the_database_logs_responses_or_jobs(backend: Backend) {
     let Some(db) = TestDatabase::create(backend).await else {
         return;
     };
+    // The PostgreSQL run queues its jobs in Redis, the SQLite run in `jobs.db`: both queues are
+    // searched.
+    let redis = match backend {
+        Backend::Postgres => match TestRedis::create().await {
+            Some(redis) => Some(redis),
+            None => return,
+        },
+        Backend::Sqlite => None,
+    };
     let dir = tempfile::tempdir().expect("temporary directory");
     let marker = format!("canary{}", Uuid::new_v4().simple());
-    let server = start(&db, dir.path(), &marker).await;
+    let server = start(&db, redis.as_ref(), dir.path(), &marker).await;
     let conn = db.connect().await;
     let org = default_org(&conn).await;
     let (_, profile) = insert_profile(&conn, org, "Canary").await;
@@ -304,6 +408,12 @@ async fn no_token_appears_in_the_database_logs_or_responses(backend: Backend) {
         })
         .and_then(|(_, a)| a.clone())
         .expect("tiktok");
+    let tiktok_link = links
+        .iter()
+        .find(|(l, _)| l.account_id == tiktok.id)
+        .map(|(l, _)| l.id)
+        .expect("tiktok link");
+    wait_for_a_refresh(&conn, tiktok_link).await;
     let yt_gid = global_id("SocialAccount", youtube.id);
     server
         .connect(&mut seen, &profile, "YOUTUBE", "yt_big", Some(&yt_gid))
@@ -324,6 +434,21 @@ async fn no_token_appears_in_the_database_logs_or_responses(backend: Backend) {
         .await;
     drop(server);
 
+    let jobs = match &redis {
+        Some(redis) => redis_dump(redis).await,
+        None => {
+            let bytes = sqlite_bytes(&format!(
+                "sqlite://{}",
+                dir.path().join("jobs.db").display()
+            ));
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+    };
+    assert!(
+        jobs.contains("refresh_link") && jobs.contains(&tiktok_link.to_string()),
+        "the queue holds the refresh payloads (so searching it means something)"
+    );
+    assert!(!jobs.contains(&marker), "a job payload carries a token");
     for body in &seen {
         assert!(
             !body.contains(&marker),
@@ -353,4 +478,4 @@ async fn no_token_appears_in_the_database_logs_or_responses(backend: Backend) {
     }
 }
 
-on_both_backends!(no_token_appears_in_the_database_logs_or_responses);
+on_both_backends!(no_token_appears_in_the_database_logs_responses_or_jobs);

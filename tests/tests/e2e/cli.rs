@@ -60,6 +60,62 @@ fn a_config_file_with_a_typo_names_the_setting() {
     assert!(line.contains("prot"), "{line}");
 }
 
+/// Production settings that pass every other check (vault keys, a configured Meta and TikTok
+/// app), so the platforms check is what decides.
+fn production_env(keys: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("CREATORLINK_MODE", "production".into()),
+        ("CREATORLINK_VAULT_KEYS", keys.into()),
+        ("CREATORLINK_PLATFORMS_META_CLIENT_ID", "123".into()),
+        (
+            "CREATORLINK_PLATFORMS_META_CLIENT_SECRET",
+            "meta-secret".into(),
+        ),
+        ("CREATORLINK_PLATFORMS_TIKTOK_CLIENT_ID", "ck".into()),
+        ("CREATORLINK_PLATFORMS_TIKTOK_CLIENT_SECRET", "cs".into()),
+    ]
+}
+
+#[test]
+fn production_without_a_platform_app_refuses_to_start_naming_the_setting() {
+    let keys = format!("k1:{}", domain::vault::generate_key());
+    let env = production_env(&keys);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = creatorlink(&["serve"], &env);
+    let line = one_line_error(&out);
+    assert!(
+        line.contains("CREATORLINK_PLATFORMS_GOOGLE_CLIENT_ID"),
+        "{line}"
+    );
+    assert!(line.contains("CREATORLINK_SANDBOX_ENABLED"), "{line}");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn production_may_serve_the_sandbox_when_it_is_enabled_explicitly() {
+    let keys = format!("k1:{}", domain::vault::generate_key());
+    let mut env = production_env(&keys);
+    env.push(("CREATORLINK_SANDBOX_ENABLED", "true".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // `migrate up` loads and checks the whole configuration like `serve`, then exits.
+    let out = creatorlink(&["migrate", "up"], &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn development_refuses_a_missing_app_when_the_sandbox_is_disabled() {
+    let out = creatorlink(&["serve"], &[("CREATORLINK_SANDBOX_ENABLED", "false")]);
+    let line = one_line_error(&out);
+    assert!(
+        line.contains("CREATORLINK_PLATFORMS_META_CLIENT_ID"),
+        "{line}"
+    );
+}
+
 #[test]
 fn schema_prints_the_sdl() {
     let out = creatorlink(&["schema"], &[]);

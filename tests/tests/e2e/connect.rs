@@ -475,6 +475,80 @@ async fn removing_revokes_erases_and_detaches_even_when_the_platform_fails(backe
     assert_eq!(attempts.len(), 3, "a bounded retry: {attempts:?}");
 }
 
+async fn deleting_a_profile_revokes_its_accounts_upstream_like_remove(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let db = app.db.connect().await;
+    let (profile_id, profile) = new_profile(&app, &db, "Leo").await;
+    connect(&app, &profile, "TIKTOK", "tiktok_leo").await;
+    connect(&app, &profile, "YOUTUBE", "yt_small").await;
+    let data = app
+        .graphql_ok(
+            "mutation($id: ID!) { deleteCreatorProfile(input: { id: $id }) { deletedCreatorProfileId userErrors { code } } }",
+            json!({"id": profile}),
+        )
+        .await;
+    assert_eq!(
+        data["deleteCreatorProfile"]["deletedCreatorProfileId"], profile,
+        "{data}"
+    );
+    let tiktok = sandbox_calls(&app, "provider=tiktok&endpoint=revoke&user=tiktok_leo").await;
+    assert_eq!(tiktok.len(), 1, "the sandbox saw the TikTok revoke");
+    let google = sandbox_calls(&app, "provider=google&endpoint=revoke").await;
+    assert_eq!(google.len(), 1, "the sandbox saw the Google revoke");
+    for platform in [Platform::Tiktok, Platform::Youtube] {
+        let (account, l) = account_by_platform(&db, platform).await.remove(0);
+        let l = l.expect("link");
+        assert!(account.profile_id.is_none(), "detached");
+        assert!(l.access_token.is_none() && l.refresh_token.is_none());
+        assert_eq!(l.status, LinkStatus::Invalid);
+        assert_eq!(l.invalid_reason, Some(InvalidReason::Removed));
+    }
+    let left = domain::entities::creator_profile::Entity::find_by_id(profile_id)
+        .one(&db)
+        .await
+        .expect("query");
+    assert!(left.is_none(), "the profile is gone");
+}
+
+/// The sandbox's state lives in the memory of the process serving it, so a second replica points
+/// at the first one's sandbox (`sandbox.public_url`) and serves none of its own: a connect that
+/// starts and ends on the second replica consents and exchanges its code at the first.
+async fn replicas_share_one_sandbox_through_its_public_url(backend: Backend) {
+    let Some(first) = spawn_app(backend).await else {
+        return;
+    };
+    let sandbox = first.address.clone();
+    let second = tests::spawn_replica(&first, move |c| {
+        c.sandbox.public_url = Some(sandbox);
+    })
+    .await;
+    let own = second
+        .client
+        .get(second.url("/sandbox/control/calls"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(own.status(), 404, "the second replica serves no sandbox");
+    let db = second.db.connect().await;
+    let (_, profile) = new_profile(&second, &db, "Leo").await;
+    let url = start_connect(&second, &profile, "TIKTOK", None)
+        .await
+        .expect("connect starts");
+    assert!(url.starts_with(&first.address), "{url}");
+    let back = consent(&second, &url, "tiktok_leo", None).await;
+    assert!(back.starts_with(&second.address), "{back}");
+    let (status, body) = callback(&second, &back).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("data-status=\"LINKED\""), "{body}");
+    let tokens = sandbox_calls(&first, "provider=tiktok&user=tiktok_leo").await;
+    assert!(
+        !tokens.is_empty(),
+        "the first replica's sandbox answered the second's calls"
+    );
+}
+
 pub async fn advance(app: &TestApp, seconds: i64) {
     let response = app
         .client
@@ -658,6 +732,8 @@ on_both_backends!(
     a_missing_permission_leaves_the_account_invalid_with_scopes_missing,
     unlinking_revokes_upstream_and_erases_the_tokens,
     removing_revokes_erases_and_detaches_even_when_the_platform_fails,
+    deleting_a_profile_revokes_its_accounts_upstream_like_remove,
+    replicas_share_one_sandbox_through_its_public_url,
     oauth_attacks_are_refused_and_change_nothing,
     the_start_endpoint_needs_a_valid_invite,
 );

@@ -342,12 +342,154 @@ async fn invite_create_on_the_command_line_prints_a_link_that_opens_the_page(bac
     assert!(String::from_utf8_lossy(&bad.stderr).contains("No such org"));
 }
 
+async fn adding_an_account_by_url_on_the_page_shows_it_or_the_typed_error(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let db = app.db.connect().await;
+    let org = app.org;
+    let profile = fixtures::profile(&db, org, "Leo Quinterra").await;
+    let other = fixtures::profile(&db, org, "Someone else").await;
+    let (_, token) =
+        domain::invites::create(&db, org, profile, None, &domain::Actor::system("test"))
+            .await
+            .expect("invite");
+    let page = app
+        .bare_client
+        .get(app.url(&format!("/connect/{token}")))
+        .send()
+        .await
+        .expect("page");
+    let csrf = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("cl_csrf="))
+        .and_then(|v| v.split(';').next())
+        .expect("a CSRF cookie")
+        .to_owned();
+    let html = page.text().await.expect("html");
+    assert!(
+        html.contains(&format!(r#"action="/connect/{token}/accounts""#)),
+        "the page has the add form"
+    );
+    let add = |input: &str, platform: &str, csrf_field: &str| {
+        app.bare_client
+            .post(app.url(&format!("/connect/{token}/accounts")))
+            .header("cookie", format!("cl_csrf={csrf}"))
+            .form(&[
+                ("csrf", csrf_field),
+                ("handle_or_url", input),
+                ("platform", platform),
+            ])
+            .send()
+    };
+    let accounts = |db: &sea_orm::DatabaseConnection| {
+        let db = db.clone();
+        async move {
+            use sea_orm::{EntityTrait, PaginatorTrait};
+            domain::entities::social_account::Entity::find()
+                .count(&db)
+                .await
+                .expect("count")
+        }
+    };
+
+    // Without this browser's CSRF token: refused, nothing added.
+    let forged = add("https://www.tiktok.com/@leo.dances", "", &"A".repeat(43))
+        .await
+        .expect("post");
+    assert_eq!(forged.status(), 403);
+    assert_eq!(accounts(&db).await, 0);
+
+    // Garbage and unsupported sites: the page again, with the typed error and what was typed.
+    for (input, code) in [
+        ("https://www.tiktok.com/@", "INVALID_URL"),
+        ("leo", "AMBIGUOUS_PLATFORM"),
+        ("https://www.linkedin.com/in/leo", "UNSUPPORTED_PLATFORM"),
+    ] {
+        let refused = add(input, "", &csrf).await.expect("post");
+        assert_eq!(refused.status(), 422, "{input}");
+        let html = refused.text().await.expect("html");
+        assert!(
+            html.contains(&format!(r#"data-error-code="{code}""#)),
+            "{input}: {html}"
+        );
+        assert!(
+            html.contains(&format!(r#"value="{input}""#)),
+            "{input} kept"
+        );
+        assert!(html.contains(r#"aria-invalid="true""#));
+    }
+    assert_eq!(accounts(&db).await, 0);
+
+    // A good link: back to the page, which shows the new account, not yet connected.
+    let ok = add("https://www.tiktok.com/@leo.dances?lang=en", "", &csrf)
+        .await
+        .expect("post");
+    assert_eq!(ok.status(), 303);
+    assert_eq!(
+        ok.headers()["location"],
+        format!("/connect/{token}?notice=added")
+    );
+    let html = app
+        .bare_client
+        .get(app.url(&format!("/connect/{token}?notice=added")))
+        .header("cookie", format!("cl_csrf={csrf}"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("Account added."), "{html}");
+    assert!(html.contains("@leo.dances"), "{html}");
+    assert!(html.contains(r#"data-status="NOT_LINKED""#), "{html}");
+
+    // An account another profile holds: the typed conflict, without naming that profile.
+    let (_, other_token) =
+        domain::invites::create(&db, org, other, None, &domain::Actor::system("test"))
+            .await
+            .expect("invite");
+    let held = add("@mia", "INSTAGRAM", &csrf).await.expect("post");
+    assert_eq!(
+        held.status(),
+        303,
+        "a bare handle with its platform is added"
+    );
+    let conflict = app
+        .bare_client
+        .post(app.url(&format!("/connect/{other_token}/accounts")))
+        .header("cookie", format!("cl_csrf={csrf}"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("handle_or_url", "https://www.instagram.com/mia/"),
+            ("platform", ""),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(conflict.status(), 422);
+    let html = conflict.text().await.expect("html");
+    assert!(
+        html.contains(r#"data-error-code="ACCOUNT_ALREADY_ASSOCIATED""#),
+        "{html}"
+    );
+    assert!(
+        !html.contains("Quinterra"),
+        "the holding profile is not named"
+    );
+    assert_eq!(accounts(&db).await, 2);
+}
+
 on_both_backends!(
     an_invite_opens_a_page_with_every_account_its_badge_dates_and_actions,
     an_unknown_expired_or_revoked_invite_shows_the_same_page,
     a_bad_invite_request_is_a_user_error,
     invite_create_on_the_command_line_prints_a_link_that_opens_the_page,
     unlink_and_remove_on_the_page_need_this_browsers_csrf_token,
+    adding_an_account_by_url_on_the_page_shows_it_or_the_typed_error,
 );
 
 /// Connects TikTok as `tiktok_leo` from the invite page's CONNECT link; returns where the flow

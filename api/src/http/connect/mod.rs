@@ -98,6 +98,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "connected" => "Connected. Thank you!",
         "unlinked" => "Unlinked: we no longer read this account's data.",
         "removed" => "The account was removed from this profile.",
+        "added" => "Account added. Connect it so we can read its data.",
         "failed" => "Something went wrong. Please try again.",
         _ => return None,
     })
@@ -128,7 +129,6 @@ pub async fn show(
     if let Err(e) = domain::invites::mark_opened(&state.db, &invite).await {
         tracing::warn!(error = %e, invite_id = %invite.id, "cannot note that an invite was opened");
     }
-    let (csrf, fresh) = csrf_of(&req);
     let notice = match (&query.notice, &query.error) {
         (_, Some(code)) => notice_text(code).map(|t| page::Notice {
             ok: false,
@@ -140,19 +140,44 @@ pub async fn show(
         }),
         _ => None,
     };
+    render_page(
+        &state,
+        &req,
+        &token,
+        actix_web::http::StatusCode::OK,
+        notice,
+        page::AddForm::default(),
+        &profile,
+        &accounts,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_page(
+    state: &AppState,
+    req: &HttpRequest,
+    token: &str,
+    status: actix_web::http::StatusCode,
+    notice: Option<page::Notice>,
+    add: page::AddForm,
+    profile: &domain::entities::creator_profile::Model,
+    accounts: &[(
+        domain::entities::social_account::Model,
+        Option<domain::entities::link::Model>,
+    )],
+) -> HttpResponse {
+    let (csrf, fresh) = csrf_of(req);
     let cx = page::PageContext {
-        token: &token,
+        token,
         csrf: &csrf,
         now: Utc::now(),
         window: chrono::Duration::days(i64::from(state.config.links.expiring_window_days)),
         notice,
+        add,
     };
-    let mut response = html(
-        actix_web::http::StatusCode::OK,
-        page::render(&cx, &profile, &accounts),
-    );
+    let mut response = html(status, page::render(&cx, profile, accounts));
     if fresh {
-        let _ = response.add_cookie(&csrf_cookie(&state, csrf));
+        let _ = response.add_cookie(&csrf_cookie(state, csrf));
     }
     response
 }
@@ -173,6 +198,113 @@ fn failure(e: &domain::DomainError) -> HttpResponse {
 pub struct ActionForm {
     #[serde(default)]
     csrf: String,
+}
+
+/// The "add account by URL" form post.
+#[derive(serde::Deserialize)]
+pub struct AddForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    handle_or_url: String,
+    #[serde(default)]
+    platform: String,
+}
+
+fn refused_post(
+    req: &HttpRequest,
+    invite: &domain::entities::connect_invite::Model,
+) -> HttpResponse {
+    tracing::warn!(
+        target: "security",
+        invite_id = %invite.id,
+        peer = %req.connection_info().realip_remote_addr().unwrap_or("unknown"),
+        "refused a Connect page post without a matching CSRF token"
+    );
+    html(
+        actix_web::http::StatusCode::FORBIDDEN,
+        page::simple(
+            "This form has expired",
+            "Open your Connect link again and retry.",
+        ),
+    )
+}
+
+/// `POST /connect/{token}/accounts`: the creator adds an account to the invite's profile by its
+/// link or handle, exactly as `addSocialAccount` does (NOT_LINKED until connected). A refused
+/// input re-renders the page (422) with the typed error next to the field and what was typed;
+/// the conflict names no other profile, since the creator may not see them.
+pub async fn add_account(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    token: web::Path<String>,
+    form: web::Form<AddForm>,
+) -> HttpResponse {
+    let token = token.into_inner();
+    let invite = match domain::invites::resolve(&state.db, &token).await {
+        Ok(invite) => invite,
+        Err(domain::DomainError::NotFound { .. }) => {
+            return html(actix_web::http::StatusCode::NOT_FOUND, page::not_found())
+        }
+        Err(e) => return failure(&e),
+    };
+    if !csrf_ok(&req, &state.services.public_url, &form.csrf) {
+        return refused_post(&req, &invite);
+    }
+    let form = form.into_inner();
+    let platform = match form.platform.as_str() {
+        "" => None,
+        other => [
+            domain::Platform::Instagram,
+            domain::Platform::Facebook,
+            domain::Platform::Tiktok,
+            domain::Platform::Youtube,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == other),
+    };
+    let org = domain::OrgId::new(invite.organization_id);
+    let added = domain::accounts::service::add(
+        &state.db,
+        org,
+        invite.profile_id,
+        &form.handle_or_url,
+        platform,
+        domain::Actor::Invite(invite.id),
+    )
+    .await;
+    let error =
+        match added {
+            Ok(_) => return back_to(&token, "notice", "added"),
+            Err(domain::accounts::service::AddAccountError::AlreadyAssociated { .. }) => (
+                domain::accounts::service::ACCOUNT_ALREADY_ASSOCIATED.to_owned(),
+                "This account is already on another profile. Ask whoever sent you this link to \
+             move it to yours."
+                    .to_owned(),
+            ),
+            Err(domain::accounts::service::AddAccountError::Other(
+                domain::DomainError::Invalid { code, message, .. },
+            )) => (code.to_owned(), message),
+            Err(domain::accounts::service::AddAccountError::Other(e)) => return failure(&e),
+        };
+    let (profile, accounts) = match domain::invites::roster(&state.db, &invite).await {
+        Ok(r) => r,
+        Err(e) => return failure(&e),
+    };
+    render_page(
+        &state,
+        &req,
+        &token,
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+        None,
+        page::AddForm {
+            handle_or_url: form.handle_or_url,
+            platform,
+            error: Some(error),
+        },
+        &profile,
+        &accounts,
+    )
 }
 
 fn back_to(token: &str, param: &str, code: &str) -> HttpResponse {
@@ -205,19 +337,7 @@ pub async fn account_action(
         Err(e) => return failure(&e),
     };
     if !csrf_ok(&req, &state.services.public_url, &form.csrf) {
-        tracing::warn!(
-            target: "security",
-            invite_id = %invite.id,
-            peer = %req.connection_info().realip_remote_addr().unwrap_or("unknown"),
-            "refused a Connect page post without a matching CSRF token"
-        );
-        return html(
-            actix_web::http::StatusCode::FORBIDDEN,
-            page::simple(
-                "This form has expired",
-                "Open your Connect link again and retry.",
-            ),
-        );
+        return refused_post(&req, &invite);
     }
     let (_, accounts) = match domain::invites::roster(&state.db, &invite).await {
         Ok(r) => r,

@@ -15,6 +15,18 @@ pub struct PageContext<'a> {
     pub window: chrono::Duration,
     /// A one-line message after a form post or a return from a platform.
     pub notice: Option<Notice>,
+    /// The "add account by URL" form as the creator last sent it.
+    pub add: AddForm,
+}
+
+/// The "add account by URL" form: what was typed, and why it was refused.
+#[derive(Default)]
+pub struct AddForm {
+    pub handle_or_url: String,
+    pub platform: Option<Platform>,
+    /// A typed error (`INVALID_URL`, `UNSUPPORTED_PLATFORM`, `ACCOUNT_ALREADY_ASSOCIATED`, …)
+    /// and its message.
+    pub error: Option<(String, String)>,
 }
 
 /// A message shown at the top of the page.
@@ -160,6 +172,10 @@ pub fn render(
                         }
                         p.hint { "Instagram accounts must be professional (Business or Creator) and attached to a Facebook Page; one Facebook login connects the Page and its Instagram account together." }
                     }
+                    h2 #add-title { "Add an account by its link" }
+                    section.card aria-labelledby="add-title" {
+                        (add_form(cx))
+                    }
                 }
             }
         }
@@ -248,6 +264,45 @@ fn account_item(
                 }
                 (post_button(cx, account.id, "remove", "Remove", &format!("Remove {who} from this profile"), "danger"))
             }
+        }
+    }
+}
+
+/// Adds an account (NOT_LINKED until connected) from a profile link or handle.
+fn add_form(cx: &PageContext<'_>) -> Markup {
+    let platforms = [
+        Platform::Instagram,
+        Platform::Facebook,
+        Platform::Tiktok,
+        Platform::Youtube,
+    ];
+    html! {
+        form.add method="post" action={ "/connect/" (cx.token) "/accounts" } {
+            input type="hidden" name="csrf" value=(cx.csrf);
+            @if let Some((code, message)) = &cx.add.error {
+                div.notice.notice-error #add-error role="alert" data-error-code=(code) { (message) }
+            }
+            label for="handle_or_url" { "Profile link or @handle" }
+            @if cx.add.error.is_some() {
+                input type="text" #handle_or_url name="handle_or_url" required
+                    value=(cx.add.handle_or_url) autocomplete="off" inputmode="url"
+                    aria-invalid="true" aria-describedby="add-error add-hint"
+                    placeholder="https://www.instagram.com/yourname";
+            } @else {
+                input type="text" #handle_or_url name="handle_or_url" required
+                    value=(cx.add.handle_or_url) autocomplete="off" inputmode="url"
+                    aria-describedby="add-hint"
+                    placeholder="https://www.instagram.com/yourname";
+            }
+            label for="platform" { "Platform (only needed for a bare @handle)" }
+            select #platform name="platform" {
+                option value="" selected[cx.add.platform.is_none()] { "Work it out from the link" }
+                @for p in platforms {
+                    option value=(p.as_str()) selected[cx.add.platform == Some(p)] { (platform_name(p)) }
+                }
+            }
+            p.hint #add-hint { "For example https://www.tiktok.com/@yourname or https://www.youtube.com/@yourchannel. Adding shows the account here; connect it afterwards so we can read its data." }
+            button.secondary type="submit" { "ADD ACCOUNT" }
         }
     }
 }
