@@ -272,12 +272,12 @@ impl Application {
         let policy = config.webhook_policy();
         let sender = domain::webhooks::WebhookSender::new(policy)
             .map_err(|e| StartError::WebhookClient(e.to_string()))?;
+        let queue = crate::workers::open_queue(&config).await?;
         let (bus, tasks) = live::start(
             db.clone(),
             &config,
             WebhookRuntime {
-                keyring: keyring.clone(),
-                sender,
+                queue: queue.clone(),
             },
         )
         .await?;
@@ -309,6 +309,12 @@ impl Application {
         } else {
             (Arc::new(SystemClock), None)
         };
+        // The jobs read the same clock: moving the sandbox clock makes tokens due for refresh and
+        // links due for expiry as it does for the API.
+        let jobs_clock = {
+            let clock = clock.clone();
+            jobs::Clock::from_fn(move || clock.now())
+        };
         let clients = build_clients(&config, &public_url, clock)?;
         let services = Arc::new(Services {
             keyring: keyring.clone(),
@@ -323,11 +329,11 @@ impl Application {
                 bus: bus.clone(),
                 keyring,
                 webhook_targets: policy.target,
+                queue: queue.clone(),
             }),
             services.clone(),
         );
 
-        let queue = crate::workers::open_queue(&config).await?;
         let registry = prometheus::Registry::new();
         let job_metrics = jobs::JobMetrics::register(&registry)
             .map_err(|e| StartError::Metrics(e.to_string()))?;
@@ -338,7 +344,9 @@ impl Application {
             job_metrics,
             job_platforms(&services.clients),
             Some(keyring_for_jobs),
-        );
+            jobs_clock,
+        )
+        .with_webhook_sender(sender);
 
         let metrics = PrometheusMetricsBuilder::new("creatorlink")
             .registry(registry)

@@ -453,6 +453,11 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
                 jobs::JobMetrics::unregistered(),
                 crate::app::job_platforms(&clients),
                 Some(keyring),
+                jobs::Clock::system(),
+            )
+            .with_webhook_sender(
+                domain::webhooks::WebhookSender::new(config.webhook_policy())
+                    .map_err(|e| StartError::WebhookClient(e.to_string()))?,
             );
             crate::workers::run(ctx, crate::workers::termination()).await;
         }

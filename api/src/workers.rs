@@ -33,13 +33,14 @@ pub fn job_context(
     metrics: JobMetrics,
     platforms: Platforms,
     keyring: Option<std::sync::Arc<domain::vault::Keyring>>,
+    clock: Clock,
 ) -> JobContext {
     JobContext::new(
         db,
         queue,
         platforms,
         keyring,
-        Clock::system(),
+        clock,
         metrics,
         config.job_settings(),
         instance_name(config),

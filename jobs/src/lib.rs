@@ -14,6 +14,7 @@ pub mod registry;
 pub mod runtime;
 pub mod schedule;
 pub mod settings;
+pub mod webhooks;
 
 pub use job::{enqueue, Clock, Job, JobContext, JobError, Platforms};
 pub use metrics::JobMetrics;

@@ -7,13 +7,22 @@ use crate::expire::ExpireLinks;
 use crate::job::{Job, JobContext};
 use crate::refresh::{RefreshLink, RefreshScan};
 use crate::runtime::register;
+use crate::webhooks::{DeliverWebhook, WebhookScan};
 
 /// The names of every job type (dead jobs of other names cannot be retried).
-pub const JOB_NAMES: &[&str] = &[ExpireLinks::NAME, RefreshScan::NAME, RefreshLink::NAME];
+pub const JOB_NAMES: &[&str] = &[
+    ExpireLinks::NAME,
+    RefreshScan::NAME,
+    RefreshLink::NAME,
+    DeliverWebhook::NAME,
+    WebhookScan::NAME,
+];
 
 /// Adds a worker per job type to `monitor`.
 pub fn register_all(monitor: Monitor, ctx: &JobContext, instance: &str) -> Monitor {
     let monitor = register::<ExpireLinks>(monitor, ctx, instance);
     let monitor = register::<RefreshScan>(monitor, ctx, instance);
-    register::<RefreshLink>(monitor, ctx, instance)
+    let monitor = register::<RefreshLink>(monitor, ctx, instance);
+    let monitor = register::<DeliverWebhook>(monitor, ctx, instance);
+    register::<WebhookScan>(monitor, ctx, instance)
 }

@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use crate::expire::ExpireLinks;
 use crate::job::{Job, JobContext};
 use crate::refresh::RefreshScan;
+use crate::webhooks::WebhookScan;
 
 /// Starts every configured schedule; abort the handles to stop them.
 pub fn spawn_all(ctx: &JobContext) -> Vec<JoinHandle<()>> {
@@ -25,6 +26,9 @@ pub fn spawn_all(ctx: &JobContext) -> Vec<JoinHandle<()>> {
     }
     if let Some(expr) = s.refresh_scan {
         handles.extend(spawn::<RefreshScan>(ctx, &expr, RefreshScan::default));
+    }
+    if let Some(expr) = s.webhook_scan {
+        handles.extend(spawn::<WebhookScan>(ctx, &expr, WebhookScan::default));
     }
     if let Some(expr) = s.queue_metrics {
         handles.extend(spawn_queue_metrics(ctx, &expr));
