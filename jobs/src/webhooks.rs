@@ -8,6 +8,9 @@
 //!   being tried: an enqueue lost between the database commit and the queue (a crash, Redis
 //!   away), or a job the queue dropped. Nothing is lost, at worst late.
 //!
+//! Both read the wall clock, not the job clock: deliveries happen in the receivers' time (the
+//! signature's timestamp is checked against their clock), also when a sandbox clock was moved.
+//!
 //! Both are safe to run twice: `deliver` claims each attempt with a conditional update, so a
 //! duplicate job finds the attempt taken or the delivery finished and does nothing.
 
@@ -66,7 +69,7 @@ impl Job for DeliverWebhook {
         let Some(sender) = ctx.webhook_sender() else {
             return Err(JobError::permanent("no webhook sender configured"));
         };
-        let now = ctx.now();
+        let now = Utc::now();
         let outcome = delivery::deliver(ctx.db(), keyring, sender, self.delivery_id, now).await?;
         if let DeliveryOutcome::RetryAt(at) = outcome {
             // The failed attempt is recorded; should this push be lost, the scan finds the
@@ -88,7 +91,7 @@ impl Job for WebhookScan {
 
     #[tracing::instrument(skip_all, name = "webhook_scan")]
     async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
-        let now = ctx.now();
+        let now = Utc::now();
         let ids = delivery::due(ctx.db(), now - LOST_AFTER, SCAN_BATCH).await?;
         // One rescue per delivery and tick window: several instances scanning at once, or a
         // backlog the workers have not reached yet, do not pile up copies (copies would be
