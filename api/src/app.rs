@@ -280,12 +280,12 @@ impl Application {
         let policy = config.webhook_policy();
         let sender = domain::webhooks::WebhookSender::new(policy)
             .map_err(|e| StartError::WebhookClient(e.to_string()))?;
+        let queue = crate::workers::open_queue(&config).await?;
         let (bus, tasks) = live::start(
             db.clone(),
             &config,
             WebhookRuntime {
-                keyring: keyring.clone(),
-                sender,
+                queue: queue.clone(),
             },
         )
         .await?;
@@ -317,7 +317,6 @@ impl Application {
             (Arc::new(SystemClock), None)
         };
         let clients = build_clients(&config, &public_url, clock.clone())?;
-        let queue = crate::workers::open_queue(&config).await?;
         let services = Arc::new(Services {
             keyring: keyring.clone(),
             clients,
@@ -333,6 +332,7 @@ impl Application {
                 bus: bus.clone(),
                 keyring,
                 webhook_targets: policy.target,
+                queue: queue.clone(),
             }),
             services.clone(),
         );
@@ -348,7 +348,8 @@ impl Application {
             job_platforms(&services.clients),
             Some(keyring_for_jobs),
             clock,
-        );
+        )
+        .with_webhook_sender(sender);
 
         let metrics = PrometheusMetricsBuilder::new("creatorlink")
             .registry(registry)

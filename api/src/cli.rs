@@ -454,6 +454,10 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
                 crate::app::job_platforms(&clients),
                 Some(keyring),
                 clock,
+            )
+            .with_webhook_sender(
+                domain::webhooks::WebhookSender::new(config.webhook_policy())
+                    .map_err(|e| StartError::WebhookClient(e.to_string()))?,
             );
             crate::workers::run(ctx, crate::workers::termination()).await;
         }

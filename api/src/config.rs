@@ -76,6 +76,8 @@ pub struct JobsConfig {
     pub metrics_schedule: String,
     pub media_schedule: String,
     pub audience_schedule: String,
+    /// Re-enqueues webhook deliveries due for over a minute without a job (a lost enqueue).
+    pub webhook_scan_schedule: String,
     /// Hours between two story pulls of one account (stories live 24 hours).
     pub stories_every_hours: u32,
 }
@@ -389,6 +391,10 @@ pub struct WebhooksConfig {
     /// Attempts before a delivery is given up (DEAD); with the backoff doubling from 30 s up to
     /// 4 h, the default 15 spans about 24 hours.
     pub max_attempts: u32,
+    /// Wait after the first failed attempt, in seconds; doubled after each further failure.
+    pub retry_base_secs: u64,
+    /// The longest wait between two attempts, in seconds.
+    pub retry_max_secs: u64,
 }
 
 /// Optional overrides of what platforms sign their callbacks with (deauthorize, data deletion,
@@ -464,6 +470,8 @@ impl Default for Config {
                 allow_private_targets: false,
                 timeout_secs: 10,
                 max_attempts: 15,
+                retry_base_secs: 30,
+                retry_max_secs: 4 * 3600,
             },
             callbacks: CallbacksConfig::default(),
             jobs: JobsConfig {
@@ -486,6 +494,7 @@ impl Default for Config {
                 metrics_schedule: "0 15 * * * *".into(),
                 media_schedule: "0 */30 * * * *".into(),
                 audience_schedule: "0 45 * * * *".into(),
+                webhook_scan_schedule: "20 * * * * *".into(),
                 stories_every_hours: 2,
             },
         }
@@ -726,6 +735,15 @@ impl Config {
                     .into(),
             ));
         }
+        if self.webhooks.retry_base_secs == 0
+            || self.webhooks.retry_max_secs < self.webhooks.retry_base_secs
+            || self.webhooks.retry_max_secs > 7 * 24 * 3600
+        {
+            return Err(ConfigError::Invalid(
+                "webhooks.retry_base_secs / retry_max_secs (CREATORLINK_WEBHOOKS_RETRY_BASE_SECS / _RETRY_MAX_SECS): the base must be at least 1, the maximum at least the base and at most a week (604800)"
+                    .into(),
+            ));
+        }
         if self.mode == Mode::Production && self.webhooks.allow_private_targets {
             tracing::warn!("webhooks.allow_private_targets is on in production: webhook URLs may reach internal addresses");
         }
@@ -782,6 +800,7 @@ impl Config {
             ("metrics_schedule", &j.metrics_schedule),
             ("media_schedule", &j.media_schedule),
             ("audience_schedule", &j.audience_schedule),
+            ("webhook_scan_schedule", &j.webhook_scan_schedule),
         ] {
             if expr != "off" {
                 jobs::schedule::parse(expr).map_err(|e| {
@@ -814,6 +833,7 @@ impl Config {
                 metrics_scan: schedule(&j.metrics_schedule),
                 media_scan: schedule(&j.media_schedule),
                 audience_scan: schedule(&j.audience_schedule),
+                webhook_scan: schedule(&j.webhook_scan_schedule),
                 queue_metrics: Some("*/15 * * * * *".into()),
             },
             expiring_window: chrono::Duration::days(i64::from(self.links.expiring_window_days)),
@@ -952,7 +972,8 @@ impl Config {
             },
             max_attempts: self.webhooks.max_attempts as i32,
             timeout: std::time::Duration::from_secs(self.webhooks.timeout_secs),
-            ..domain::webhooks::DeliveryPolicy::default()
+            first_retry: chrono::Duration::seconds(self.webhooks.retry_base_secs as i64),
+            max_retry: chrono::Duration::seconds(self.webhooks.retry_max_secs as i64),
         }
     }
 

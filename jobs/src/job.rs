@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use domain::platforms::PlatformClient;
 use domain::vault::Keyring;
+use domain::webhooks::WebhookSender;
 use domain::Provider;
 use sea_orm::DatabaseConnection;
 use serde::de::DeserializeOwned;
@@ -128,6 +129,7 @@ pub type Platforms = HashMap<Provider, Arc<dyn PlatformClient>>;
 #[derive(Clone)]
 pub struct JobContext(Arc<Inner>);
 
+#[derive(Clone)]
 struct Inner {
     db: DatabaseConnection,
     queue: Queue,
@@ -137,6 +139,7 @@ struct Inner {
     metrics: JobMetrics,
     settings: JobSettings,
     worker_id: String,
+    webhook_sender: Option<WebhookSender>,
 }
 
 impl JobContext {
@@ -160,7 +163,15 @@ impl JobContext {
             metrics,
             settings,
             worker_id,
+            webhook_sender: None,
         }))
+    }
+
+    /// The same context with the HTTP client webhook deliveries go out with.
+    pub fn with_webhook_sender(&self, sender: WebhookSender) -> Self {
+        let mut inner = (*self.0).clone();
+        inner.webhook_sender = Some(sender);
+        JobContext(Arc::new(inner))
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -186,6 +197,10 @@ impl JobContext {
     }
     pub fn settings(&self) -> &JobSettings {
         &self.0.settings
+    }
+    /// The webhook HTTP client; `None` where webhooks are not delivered.
+    pub fn webhook_sender(&self) -> Option<&WebhookSender> {
+        self.0.webhook_sender.as_ref()
     }
     /// This process's worker identity, used as the refresh lease owner.
     pub fn worker_id(&self) -> &str {

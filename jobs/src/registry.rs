@@ -8,6 +8,7 @@ use crate::job::{Job, JobContext};
 use crate::refresh::{RefreshLink, RefreshScan};
 use crate::runtime::register;
 use crate::sync::{PullAudience, PullMedia, PullMetrics, PullStories, SyncScan};
+use crate::webhooks::{DeliverWebhook, WebhookScan};
 
 /// The names of every job type (dead jobs of other names cannot be retried).
 pub const JOB_NAMES: &[&str] = &[
@@ -19,6 +20,8 @@ pub const JOB_NAMES: &[&str] = &[
     PullStories::NAME,
     PullMetrics::NAME,
     PullAudience::NAME,
+    DeliverWebhook::NAME,
+    WebhookScan::NAME,
 ];
 
 /// Adds a worker per job type to `monitor`.
@@ -30,5 +33,7 @@ pub fn register_all(monitor: Monitor, ctx: &JobContext, instance: &str) -> Monit
     let monitor = register::<PullMedia>(monitor, ctx, instance);
     let monitor = register::<PullStories>(monitor, ctx, instance);
     let monitor = register::<PullMetrics>(monitor, ctx, instance);
-    register::<PullAudience>(monitor, ctx, instance)
+    let monitor = register::<PullAudience>(monitor, ctx, instance);
+    let monitor = register::<DeliverWebhook>(monitor, ctx, instance);
+    register::<WebhookScan>(monitor, ctx, instance)
 }

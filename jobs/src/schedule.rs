@@ -17,6 +17,7 @@ use crate::job::{Job, JobContext};
 use crate::refresh::RefreshScan;
 use crate::sync::SyncScan;
 use domain::sync::SyncResource;
+use crate::webhooks::WebhookScan;
 
 /// Starts every configured schedule; abort the handles to stop them.
 pub fn spawn_all(ctx: &JobContext) -> Vec<JoinHandle<()>> {
@@ -37,6 +38,9 @@ pub fn spawn_all(ctx: &JobContext) -> Vec<JoinHandle<()>> {
         if let Some(expr) = expr {
             handles.extend(spawn_sync_scan(ctx, &expr, resource));
         }
+    }
+    if let Some(expr) = s.webhook_scan {
+        handles.extend(spawn::<WebhookScan>(ctx, &expr, WebhookScan::default));
     }
     if let Some(expr) = s.queue_metrics {
         handles.extend(spawn_queue_metrics(ctx, &expr));

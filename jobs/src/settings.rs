@@ -53,6 +53,8 @@ pub struct Schedules {
     pub metrics_scan: Option<String>,
     pub media_scan: Option<String>,
     pub audience_scan: Option<String>,
+    /// Re-enqueues webhook deliveries that are due without a job.
+    pub webhook_scan: Option<String>,
     pub queue_metrics: Option<String>,
 }
 
@@ -65,6 +67,7 @@ impl Default for Schedules {
             metrics_scan: Some("0 15 * * * *".into()),
             media_scan: Some("0 */30 * * * *".into()),
             audience_scan: Some("0 45 * * * *".into()),
+            webhook_scan: Some("20 * * * * *".into()),
             queue_metrics: Some("*/15 * * * * *".into()),
         }
     }

@@ -22,11 +22,19 @@ use crate::TestApp;
 /// How long a test waits for something that should arrive.
 pub const WAIT: Duration = Duration::from_secs(15);
 
-/// A websocket speaking `graphql-transport-ws`, acknowledged and ready to subscribe.
+/// The subprotocol of the current `graphql-ws` npm package.
+pub const GRAPHQL_TRANSPORT_WS: &str = "graphql-transport-ws";
+/// The legacy subprotocol of `subscriptions-transport-ws` (Apollo's old client), also called
+/// `graphql-ws`: `start`/`data`/`stop` instead of `subscribe`/`next`/`complete`, `ka` keep-alives.
+pub const LEGACY_GRAPHQL_WS: &str = "graphql-ws";
+
+/// A websocket speaking `graphql-transport-ws` (or the legacy `graphql-ws`), acknowledged and
+/// ready to subscribe.
 pub struct WsClient {
     socket: tokio_tungstenite::WebSocketStream<
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
     >,
+    protocol: &'static str,
 }
 
 impl WsClient {
@@ -34,7 +42,16 @@ impl WsClient {
     /// carries a credential (`Authorization` / `X-Api-Key`), the upgrade request carries the test
     /// organization's admin token.
     pub async fn connect(app: &TestApp, init_payload: Value) -> WsClient {
-        let mut client = Self::open(app, &init_payload).await;
+        Self::connect_with(app, init_payload, GRAPHQL_TRANSPORT_WS).await
+    }
+
+    /// As [`WsClient::connect`], speaking subprotocol `protocol`.
+    pub async fn connect_with(
+        app: &TestApp,
+        init_payload: Value,
+        protocol: &'static str,
+    ) -> WsClient {
+        let mut client = Self::open(app, &init_payload, protocol).await;
         client
             .send(json!({ "type": "connection_init", "payload": init_payload }))
             .await;
@@ -45,14 +62,14 @@ impl WsClient {
 
     /// Connects and sends `connection_init` without waiting for the answer (for refusals).
     pub async fn connect_unacknowledged(app: &TestApp, init_payload: Value) -> WsClient {
-        let mut client = Self::open(app, &init_payload).await;
+        let mut client = Self::open(app, &init_payload, GRAPHQL_TRANSPORT_WS).await;
         client
             .send(json!({ "type": "connection_init", "payload": init_payload }))
             .await;
         client
     }
 
-    async fn open(app: &TestApp, init_payload: &Value) -> WsClient {
+    async fn open(app: &TestApp, init_payload: &Value, protocol: &'static str) -> WsClient {
         let mut request = format!("ws://127.0.0.1:{}/graphql", app.port)
             .into_client_request()
             .expect("a websocket request");
@@ -74,7 +91,7 @@ impl WsClient {
         }
         request.headers_mut().insert(
             "sec-websocket-protocol",
-            "graphql-transport-ws".parse().expect("header value"),
+            protocol.parse().expect("header value"),
         );
         let (socket, response) = tokio_tungstenite::connect_async(request)
             .await
@@ -84,9 +101,9 @@ impl WsClient {
                 .headers()
                 .get("sec-websocket-protocol")
                 .and_then(|v| v.to_str().ok()),
-            Some("graphql-transport-ws")
+            Some(protocol)
         );
-        WsClient { socket }
+        WsClient { socket, protocol }
     }
 
     async fn send(&mut self, message: Value) {
@@ -109,6 +126,10 @@ impl WsClient {
                     let value: Value = serde_json::from_str(&text).expect("JSON");
                     if value["type"] == "ping" {
                         self.send(json!({ "type": "pong" })).await;
+                        continue;
+                    }
+                    if value["type"] == "ka" {
+                        // The legacy protocol's keep-alive: nothing to answer.
                         continue;
                     }
                     return value;
@@ -143,19 +164,34 @@ impl WsClient {
 
     /// Starts subscription `id`.
     pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        let start = if self.protocol == LEGACY_GRAPHQL_WS {
+            "start"
+        } else {
+            "subscribe"
+        };
         self.send(json!({
             "id": id,
-            "type": "subscribe",
+            "type": start,
             "payload": { "query": query, "variables": variables }
         }))
         .await;
+    }
+
+    /// Ends subscription `id` (`complete`, or `stop` in the legacy protocol).
+    pub async fn unsubscribe(&mut self, id: &str) {
+        let stop = if self.protocol == LEGACY_GRAPHQL_WS {
+            "stop"
+        } else {
+            "complete"
+        };
+        self.send(json!({ "id": id, "type": stop })).await;
     }
 
     /// The next `next` payload of any subscription: `(id, payload)`.
     pub async fn next_payload(&mut self) -> (String, Value) {
         let message = self.next_message().await;
         assert!(
-            message["type"] == "next" || message["type"] == "error",
+            ["next", "data", "error"].contains(&message["type"].as_str().unwrap_or_default()),
             "unexpected message {message}"
         );
         (

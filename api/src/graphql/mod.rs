@@ -112,6 +112,8 @@ pub struct Live {
     pub keyring: Arc<Keyring>,
     /// The SSRF rules for webhook URLs.
     pub webhook_targets: TargetPolicy,
+    /// Where `redeliverWebhook` enqueues its delivery job.
+    pub queue: jobs::Queue,
 }
 
 /// A resolver's view of the context: the shared data and the request's facts together.

@@ -417,7 +417,8 @@ impl WebhookMutation {
         }
     }
 
-    /// Sends a delivery again now (same event id), with a fresh retry budget.
+    /// Sends a delivery again now (same event id), with a fresh retry budget: enqueues a
+    /// `deliver_webhook` job.
     /// Access: role admin; API keys with `webhooks:manage`; no creators.
     async fn redeliver_webhook(
         &self,
@@ -431,8 +432,19 @@ impl WebhookMutation {
                 ..Default::default()
             });
         };
-        match webhooks::redeliver(api.db(), api.org(), id, Utc::now()).await {
+        let live = api
+            .live()
+            .ok_or_else(|| async_graphql::Error::new("webhooks are not available"))?;
+        let now = Utc::now();
+        match webhooks::redeliver(api.db(), api.org(), id, now).await {
             Ok(model) => {
+                // The delivery is due now; should the enqueue fail, `webhook_scan` finds it.
+                if let Err(e) =
+                    jobs::webhooks::DeliverWebhook::enqueue_at(&live.queue, model.id, now, now)
+                        .await
+                {
+                    tracing::warn!(delivery_id = %model.id, error = %e, "cannot enqueue the redelivery; the scan will");
+                }
                 let attempts = webhooks::attempts_of(api.db(), &[model.id])
                     .await
                     .map_err(|e| to_graphql(e, api.request_id()))?

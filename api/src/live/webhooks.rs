@@ -1,14 +1,18 @@
-//! The webhook side of the outbox: a leased relay turns new events into delivery rows, and a
-//! delivery loop runs the deliveries that are due (`domain::webhooks::deliver`, idempotent, so a
-//! delivery picked by two processes is sent once).
+//! The webhook side of the outbox: a leased relay turns new events into delivery rows and
+//! enqueues one `deliver_webhook` job per delivery (`jobs::webhooks`); the job workers send them.
+//!
+//! Whoever holds the `webhooks` lease relays; the unique (endpoint, event) index makes a repeat
+//! after a lost lease create nothing, and a repeated enqueue is harmless (`deliver` claims each
+//! attempt). The cursor moves only after the jobs are enqueued, so a crash in between relays the
+//! same events again; an enqueue lost anyway is found by the `webhook_scan` job.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use domain::outbox::{self, GapTracker};
-use domain::vault::Keyring;
-use domain::webhooks::{delivery, WebhookSender};
+use domain::webhooks::delivery;
+use jobs::webhooks::DeliverWebhook;
+use jobs::Queue;
 use sea_orm::DatabaseConnection;
 use tokio::task::JoinHandle;
 
@@ -17,14 +21,13 @@ use super::{BATCH, LEASE};
 /// The outbox consumer name of the webhook relay.
 pub const WEBHOOKS_CURSOR: &str = "webhooks";
 
-/// What delivering webhooks needs.
+/// What relaying webhooks needs: the queue the deliveries are enqueued on.
 #[derive(Clone)]
 pub struct WebhookRuntime {
-    pub keyring: Arc<Keyring>,
-    pub sender: WebhookSender,
+    pub queue: Queue,
 }
 
-/// Starts the relay and the delivery loop.
+/// Starts the relay.
 pub fn spawn(
     db: DatabaseConnection,
     runtime: WebhookRuntime,
@@ -32,33 +35,44 @@ pub fn spawn(
     poll: Duration,
     grace: chrono::Duration,
 ) -> Vec<JoinHandle<()>> {
-    vec![
-        tokio::spawn(relay(db.clone(), owner, poll, grace)),
-        tokio::spawn(deliveries(db, runtime, poll)),
-    ]
+    vec![tokio::spawn(relay(db, runtime.queue, owner, poll, grace))]
 }
 
-/// Whoever holds the `webhooks` lease creates the deliveries of new events. The unique
-/// (endpoint, event) index makes a repeat after a lost lease harmless.
-async fn relay(db: DatabaseConnection, owner: String, poll: Duration, grace: chrono::Duration) {
+async fn relay(
+    db: DatabaseConnection,
+    queue: Queue,
+    owner: String,
+    poll: Duration,
+    grace: chrono::Duration,
+) {
     let mut gaps = GapTracker::default();
     let mut ticker = tokio::time::interval(poll);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        if let Err(e) = relay_once(&db, &owner, grace, &mut gaps).await {
+        if let Err(e) = relay_once(&db, &queue, &owner, grace, &mut gaps).await {
             tracing::warn!(error = %e, "webhook relay failed; retrying");
         }
     }
 }
 
+/// Why one relay step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error(transparent)]
+    Domain(#[from] domain::DomainError),
+    #[error(transparent)]
+    Queue(#[from] jobs::QueueError),
+}
+
 /// One relay step; returns how many events were handled.
 pub async fn relay_once(
     db: &DatabaseConnection,
+    queue: &Queue,
     owner: &str,
     grace: chrono::Duration,
     gaps: &mut GapTracker,
-) -> Result<usize, domain::DomainError> {
+) -> Result<usize, RelayError> {
     let now = Utc::now();
     let Some(cursor) = outbox::claim(db, WEBHOOKS_CURSOR, owner, now + LEASE, now).await? else {
         return Ok(0);
@@ -67,39 +81,10 @@ pub async fn relay_once(
     if batch.cursor == cursor {
         return Ok(0);
     }
-    delivery::enqueue_for_events(db, &batch.events, now).await?;
+    let pending = delivery::enqueue_for_events(db, &batch.events, now).await?;
+    for delivery_id in pending {
+        DeliverWebhook::enqueue_at(queue, delivery_id, now, now).await?;
+    }
     outbox::advance(db, WEBHOOKS_CURSOR, owner, batch.cursor, now).await?;
     Ok(batch.events.len())
 }
-
-/// Runs due deliveries, a few at a time.
-async fn deliveries(db: DatabaseConnection, runtime: WebhookRuntime, poll: Duration) {
-    let mut ticker = tokio::time::interval(poll);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        let due = match delivery::due(&db, Utc::now(), 50).await {
-            Ok(due) => due,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot list due webhook deliveries");
-                continue;
-            }
-        };
-        let runs = due.into_iter().map(|id| {
-            let (db, runtime) = (&db, &runtime);
-            async move {
-                if let Err(e) =
-                    delivery::deliver(db, &runtime.keyring, &runtime.sender, id, Utc::now()).await
-                {
-                    tracing::warn!(delivery_id = %id, error = %e, "webhook delivery failed");
-                }
-            }
-        });
-        futures::stream::iter(runs)
-            .buffer_unordered(8)
-            .collect::<Vec<()>>()
-            .await;
-    }
-}
-
-use futures::StreamExt;

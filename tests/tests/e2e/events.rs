@@ -7,7 +7,9 @@ use chrono::{Duration, Utc};
 use domain::outbox::{self, GapTracker};
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::json;
-use tests::live::{self, creator, default_org, invalidate, other_org, WsClient, SUBSCRIPTION};
+use tests::live::{
+    self, creator, default_org, invalidate, other_org, WsClient, LEGACY_GRAPHQL_WS, SUBSCRIPTION,
+};
 use tests::{on_both_backends, spawn_app_with, spawn_replica, Backend, TestRedis};
 
 async fn max_id(db: &sea_orm::DatabaseConnection) -> String {
@@ -111,6 +113,50 @@ async fn a_subscriber_reconnecting_with_after_gets_what_it_missed_in_order_and_n
     ws.close().await;
 }
 
+/// Apollo's old `subscriptions-transport-ws` client speaks the legacy `graphql-ws` subprotocol
+/// (`start`/`data`/`stop`); async-graphql serves it on the same endpoint.
+async fn a_legacy_graphql_ws_subscriber_receives_link_events_until_it_stops(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, fast).await else {
+        return;
+    };
+    let db = app.db.connect().await;
+    let org = default_org(&db).await;
+    let ana = creator(&db, org, "Ana").await;
+    let bea = creator(&db, org, "Bea").await;
+
+    let start = max_id(&db).await;
+    let mut ws = WsClient::connect_with(&app, json!({}), LEGACY_GRAPHQL_WS).await;
+    ws.subscribe(
+        "1",
+        SUBSCRIPTION,
+        json!({ "profileId": ana.profile_gid(), "after": start }),
+    )
+    .await;
+    invalidate(&db, &bea).await;
+    let first = invalidate(&db, &ana).await;
+    let event = ws.next_event("1").await;
+    assert_eq!(event["id"], first.to_string());
+    assert_eq!(event["to"], "INVALID");
+    assert_eq!(event["profileId"], ana.profile_gid());
+
+    ws.unsubscribe("1").await;
+    let done = ws.next_message().await;
+    assert_eq!(done["type"], "complete", "{done}");
+    assert_eq!(done["id"], "1");
+
+    // The connection stays usable: a new subscription picks up after the last event seen, and
+    // nothing more arrives for the stopped one (the next message is for "2").
+    let missed = invalidate(&db, &ana).await;
+    ws.subscribe(
+        "2",
+        SUBSCRIPTION,
+        json!({ "profileId": ana.profile_gid(), "after": first.to_string() }),
+    )
+    .await;
+    assert_eq!(ws.next_event("2").await["id"], missed.to_string());
+    ws.close().await;
+}
+
 async fn a_connection_may_hold_only_a_limited_number_of_subscriptions(backend: Backend) {
     let Some(app) = spawn_app_with(backend, |c| {
         fast(c);
@@ -191,6 +237,7 @@ on_both_backends!(
     a_subscriber_reconnecting_with_after_gets_what_it_missed_in_order_and_nothing_twice,
     a_connection_may_hold_only_a_limited_number_of_subscriptions,
     a_graphql_ws_node_client_receives_link_events,
+    a_legacy_graphql_ws_subscriber_receives_link_events_until_it_stops,
 );
 
 /// Two API processes on one PostgreSQL database and one Redis prefix: an event written by a
