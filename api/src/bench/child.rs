@@ -23,15 +23,15 @@ impl ChildServer {
         Self::spawn_with(env, false)
     }
 
-    /// [`ChildServer::spawn`] with the server's stdout (its log lines) piped to this process:
-    /// take it with [`ChildServer::take_stdout`] and keep reading it.
+    /// [`ChildServer::spawn`] with the server's stderr (its log lines) piped to this process:
+    /// take it with [`ChildServer::take_log`] and keep reading it.
     pub fn spawn_logging(env: &[(&str, String)]) -> anyhow::Result<ChildServer> {
         Self::spawn_with(env, true)
     }
 
-    /// The server's stdout when spawned with [`ChildServer::spawn_logging`].
-    pub fn take_stdout(&mut self) -> Option<tokio::process::ChildStdout> {
-        self.child.stdout.take()
+    /// The server's log (stderr) when spawned with [`ChildServer::spawn_logging`].
+    pub fn take_log(&mut self) -> Option<tokio::process::ChildStderr> {
+        self.child.stderr.take()
     }
 
     fn spawn_with(env: &[(&str, String)], logging: bool) -> anyhow::Result<ChildServer> {
@@ -53,12 +53,12 @@ impl ChildServer {
             .env("CREATORLINK_HTTP_PORT", port.to_string())
             .env("CREATORLINK_LOG_LEVEL", "error")
             .stdin(Stdio::null())
-            .stdout(if logging {
+            .stdout(Stdio::null())
+            .stderr(if logging {
                 Stdio::piped()
             } else {
-                Stdio::null()
+                Stdio::inherit()
             })
-            .stderr(Stdio::inherit())
             .kill_on_drop(true);
         for (k, v) in env {
             command.env(k, v);

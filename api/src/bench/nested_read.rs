@@ -9,7 +9,7 @@
 //!
 //! SQL statements per request come from the server itself: before each phase one request of the
 //! phase's shape is sent under its own operation name, and its `graphql request` log line
-//! (`sql_statements`, counted per request by `api::sql_stats`) is read from the server's stdout.
+//! (`sql_statements`, counted per request by `api::sql_stats`) is read from the server's log.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -131,8 +131,8 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
         ("CREATORLINK_LOG_LEVEL", "error,graphql=info".into()),
     ];
     let mut server = ChildServer::spawn_logging(&env)?;
-    let stdout = server.take_stdout().context("the server's stdout")?;
-    let probes = probe_lines(stdout);
+    let log = server.take_log().context("the server's log")?;
+    let probes = probe_lines(log);
     server.wait_ready(Duration::from_secs(60)).await?;
     let url = format!("{}/graphql", server.base_url());
     let http = reqwest::Client::builder()
@@ -145,6 +145,7 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
         &http,
         &url,
         &key,
+        "Ids",
         &list_query("Ids"),
         json!({ "first": 100 }),
     )
@@ -209,12 +210,16 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
 }
 
 /// The `sql_statements` of every `graphql request` log line whose operation is a probe.
-fn probe_lines(stdout: tokio::process::ChildStdout) -> mpsc::UnboundedReceiver<(String, u64)> {
+fn probe_lines(log: tokio::process::ChildStderr) -> mpsc::UnboundedReceiver<(String, u64)> {
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
-        let mut lines = BufReader::new(stdout).lines();
+        let mut lines = BufReader::new(log).lines();
         while let Ok(Some(line)) = lines.next_line().await {
             if !line.contains("Probe") {
+                // Anything else the server logs (warnings, errors) goes on to our stderr.
+                if !line.contains("\"graphql request\"") {
+                    eprintln!("{line}");
+                }
                 continue;
             }
             let Ok(v) = serde_json::from_str::<Value>(&line) else {
@@ -242,6 +247,7 @@ async fn probe(
         http,
         url,
         key,
+        &name,
         &(phase.query)(&name),
         phase.variables[0].clone(),
     )
@@ -365,13 +371,14 @@ async fn post(
     http: &reqwest::Client,
     url: &str,
     key: &str,
+    operation: &str,
     query: &str,
     variables: Value,
 ) -> anyhow::Result<Value> {
     let response = http
         .post(url)
         .header("x-api-key", key)
-        .json(&json!({ "query": query, "variables": variables }))
+        .json(&json!({ "query": query, "operationName": operation, "variables": variables }))
         .send()
         .await?;
     let status = response.status();

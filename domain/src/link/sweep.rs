@@ -1,15 +1,17 @@
 //! The expiry sweep: materializes the clock's transitions LINKED → EXPIRING_SOON (at the window)
 //! and → EXPIRED (at `expires_at`) so that each becomes exactly one `link_event`.
 //!
-//! Set-based: each batch is one statement that picks up to `n` rows by the `(status, expires_at)`
-//! index, updates them and returns them, then one statement reading the accounts and one inserting
-//! the events, in one transaction.
+//! Set-based: each batch is one statement that picks the `n` rows expiring first (`ORDER BY
+//! expires_at`, so the pick is a range scan of the `(status, expires_at)` index: without the order
+//! PostgreSQL chose a sequential scan that re-read the rows already moved on every batch, see
+//! `docs/benchmarks.md`), updates them and returns them, then one statement reading the accounts
+//! and one inserting the events, in one transaction.
 //!
 //! - **PostgreSQL**: `WITH picked AS (SELECT id … LIMIT n FOR UPDATE SKIP LOCKED) UPDATE link …
-//!   FROM picked WHERE link.id = picked.id AND status = <from> RETURNING …`. The join on the
-//!   primary key makes the update side 500 index lookups (an `id IN (subquery)` form was planned
-//!   as a hash semi join over a sequential scan of `link`, i.e. a full table read per batch at 1M
-//!   links; `docs/benchmarks.md` shows both plans). `FOR UPDATE` re-checks the condition against
+//!   FROM picked WHERE link.id = picked.id AND status = <from> RETURNING …`: the update side is
+//!   500 primary-key lookups whatever the planner thinks of the pick (at 20k links the `id IN
+//!   (subquery)` form was planned as a hash semi join over a sequential scan of `link`; see
+//!   `docs/benchmarks.md` for the plans). `FOR UPDATE` re-checks the condition against
 //!   the newest row version, and `SKIP LOCKED` lets a concurrent sweep take other rows instead of
 //!   waiting; a row locked by anything else is simply left for the next run.
 //! - **SQLite**: `UPDATE … WHERE id IN (SELECT … LIMIT n) AND status = <from> RETURNING …`;
@@ -20,8 +22,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{
-    Alias, CommonTableExpression, Expr, ExprTrait, LockBehavior, LockType, PostgresQueryBuilder,
-    Query, WithClause,
+    Alias, CommonTableExpression, Expr, ExprTrait, LockBehavior, LockType, Order,
+    PostgresQueryBuilder, Query, WithClause,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection,
@@ -219,6 +221,7 @@ async fn move_batch(
             .column(link::Column::Id)
             .from(link::Entity)
             .cond_where(selection)
+            .order_by(link::Column::ExpiresAt, Order::Asc)
             .limit(batch)
             .to_owned();
         let mut update = link::Entity::update_many();
@@ -236,6 +239,7 @@ async fn move_batch(
         .column(link::Column::Id)
         .from(link::Entity)
         .cond_where(selection)
+        .order_by(link::Column::ExpiresAt, Order::Asc)
         .limit(batch)
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
         .to_owned();
