@@ -80,7 +80,11 @@ pub async fn record(
     db: &impl ConnectionTrait,
     event: NewEvent,
 ) -> Result<link_event::Model, sea_orm::DbErr> {
-    active_model(event).insert(db).await
+    let event = active_model(event).insert(db).await?;
+    // Wakes this process's live dispatcher (early when `db` is a transaction not yet committed:
+    // the dispatcher then finds nothing new, and the commit's NOTIFY or the poll brings it).
+    crate::event_signal::written();
+    Ok(event)
 }
 
 /// The row `event` becomes (for batch inserts of many events in one statement).

@@ -13,6 +13,7 @@ pub mod db;
 pub mod deauthorization;
 pub mod entities;
 pub mod error;
+pub mod event_signal;
 pub mod events;
 pub mod invites;
 pub mod kinds;

@@ -20,6 +20,21 @@ impl ChildServer {
     /// Spawns this very program as `serve` with `env` on top of a clean environment for it: no
     /// `DATABASE_URL`/`REDIS_URL` unless `env` sets them (embedded mode), logs at `warn`.
     pub fn spawn(env: &[(&str, String)]) -> anyhow::Result<ChildServer> {
+        Self::spawn_with(env, false)
+    }
+
+    /// [`ChildServer::spawn`] with the server's stderr (its log lines) piped to this process:
+    /// take it with [`ChildServer::take_log`] and keep reading it.
+    pub fn spawn_logging(env: &[(&str, String)]) -> anyhow::Result<ChildServer> {
+        Self::spawn_with(env, true)
+    }
+
+    /// The server's log (stderr) when spawned with [`ChildServer::spawn_logging`].
+    pub fn take_log(&mut self) -> Option<tokio::process::ChildStderr> {
+        self.child.stderr.take()
+    }
+
+    fn spawn_with(env: &[(&str, String)], logging: bool) -> anyhow::Result<ChildServer> {
         let dir = tempfile::Builder::new()
             .prefix("creatorlink-bench-")
             .tempdir()
@@ -39,7 +54,11 @@ impl ChildServer {
             .env("CREATORLINK_LOG_LEVEL", "error")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(if logging {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
             .kill_on_drop(true);
         for (k, v) in env {
             command.env(k, v);

@@ -7,6 +7,7 @@ mod child;
 mod embedded_start;
 mod expiry_sweep;
 mod fanout;
+mod nested_read;
 mod report;
 
 use clap::Subcommand;
@@ -25,6 +26,9 @@ pub enum Scenario {
     /// One day of expiry-sweep transitions over `--links` links on PostgreSQL: wall time and
     /// events written.
     ExpirySweep(expiry_sweep::Args),
+    /// The nested profile list (page sizes 10/50/100) and a profile's detail over HTTP with an
+    /// API key on PostgreSQL: requests/s, p50/p99, and SQL statements per request.
+    NestedRead(nested_read::Args),
 }
 
 /// Runs one scenario and prints its table on stdout.
@@ -33,6 +37,7 @@ pub async fn run(scenario: Scenario) -> anyhow::Result<()> {
         Scenario::EmbeddedStart(args) => embedded_start::run(args).await?,
         Scenario::Fanout(args) => fanout::run(args).await?,
         Scenario::ExpirySweep(args) => expiry_sweep::run(args).await?,
+        Scenario::NestedRead(args) => nested_read::run(args).await?,
     };
     print!("{report}");
     Ok(())

@@ -241,7 +241,7 @@ impl SocialAccount {
         connection.edges.extend(page.items.into_iter().map(|e| {
             Edge::new(
                 ids::encode_keyset_cursor("events", &data::event_cursor(&e)),
-                LinkEvent(e),
+                LinkEvent(std::sync::Arc::new(e)),
             )
         }));
         Ok(connection)

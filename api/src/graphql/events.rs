@@ -58,7 +58,8 @@ impl LinkEventKind {
 
 /// Something that happened to a link, from the event log. Ids increase: a later event has a
 /// larger id, so the last id a client saw is where it resumes (`linkStatusChanged(after:)`).
-pub struct LinkEvent(pub link_event::Model);
+/// Shared: one event read from the bus reaches every subscriber without a copy per subscriber.
+pub struct LinkEvent(pub Arc<link_event::Model>);
 
 #[Object]
 impl LinkEvent {
@@ -275,7 +276,7 @@ impl EventSubscription {
                             }
                             last = event.id;
                             if wanted(&event) {
-                                yield Ok(LinkEvent(event));
+                                yield Ok(LinkEvent(Arc::new(event)));
                             }
                         }
                         if !full {
@@ -291,7 +292,7 @@ impl EventSubscription {
                         }
                         last = event.id;
                         if filter.matches(&event) && wanted(&event) {
-                            yield Ok(LinkEvent((*event).clone()));
+                            yield Ok(LinkEvent(event));
                         }
                     }
                     Ok(BusMessage::Resync) | Err(RecvError::Lagged(_)) => replay = true,

@@ -11,6 +11,11 @@
 //! Either way the dispatcher moves the *published watermark* before publishing: a subscription
 //! replays the log up to the watermark and takes the rest from the bus, deduping by event id.
 //!
+//! A dispatcher reads the log when it is woken ([`Wake`]): at once when this process wrote
+//! events (`domain::event_signal`), when PostgreSQL notifies `creatorlink_link_events` (a trigger
+//! on `link_event` inserts, delivered at commit, so writes of workers in other processes count),
+//! and otherwise every `events.poll_interval_ms` as the fallback.
+//!
 //! Webhooks have their own leased cursor (`webhooks`), see [`webhooks`].
 
 pub mod webhooks;
@@ -24,8 +29,9 @@ use chrono::Utc;
 use domain::entities::link_event;
 use domain::outbox::{self, GapTracker};
 use futures::StreamExt;
+use sea_orm::DatabaseBackend;
 use sea_orm::{DatabaseConnection, EntityTrait};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
@@ -38,6 +44,13 @@ pub const LIVE_CURSOR: &str = "live";
 
 /// How many events the dispatcher reads at once.
 const BATCH: u64 = 500;
+
+/// The PostgreSQL notification channel the `link_event_notify` trigger signals.
+pub const NOTIFY_CHANNEL: &str = "creatorlink_link_events";
+
+/// How many events the bus holds for a subscriber that is slow to take them before it lags
+/// (and re-reads the log).
+const BUS_CAPACITY: usize = 8192;
 
 /// How long a lease on an outbox cursor lasts without renewal.
 const LEASE: chrono::Duration = chrono::Duration::seconds(15);
@@ -67,7 +80,7 @@ enum Watermark {
 
 impl Bus {
     fn new(shared: bool) -> Self {
-        let (tx, _) = broadcast::channel(1024);
+        let (tx, _) = broadcast::channel(BUS_CAPACITY);
         Bus {
             tx,
             watermark: Arc::new(if shared {
@@ -136,6 +149,11 @@ pub async fn start(
     let grace = chrono::Duration::milliseconds(config.events.gap_grace_ms as i64);
     let owner = format!("{}", Uuid::new_v4());
     let mut tasks = Vec::new();
+    let (notified_tx, notified) = watch::channel(0u64);
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        tasks.push(tokio::spawn(pg_listener(db.clone(), notified_tx)));
+    }
+    let wake = Wake::new(poll, notified);
     let bus = match &config.redis.url {
         None => {
             let bus = Bus::new(false);
@@ -147,7 +165,7 @@ pub async fn start(
                 db.clone(),
                 bus.clone(),
                 start,
-                poll,
+                wake,
                 grace,
             )));
             bus
@@ -163,7 +181,7 @@ pub async fn start(
                 publisher,
                 channel.clone(),
                 owner.clone(),
-                poll,
+                wake,
                 grace,
             )));
             tasks.push(tokio::spawn(redis_listener(client, channel, bus.clone())));
@@ -175,19 +193,71 @@ pub async fn start(
     Ok((bus, Tasks(tasks)))
 }
 
+/// What makes a dispatcher read the log: a write in this process, a PostgreSQL notification, or
+/// the poll interval passing.
+struct Wake {
+    local: watch::Receiver<u64>,
+    notified: watch::Receiver<u64>,
+    ticker: tokio::time::Interval,
+}
+
+impl Wake {
+    fn new(poll: Duration, notified: watch::Receiver<u64>) -> Self {
+        let mut ticker = tokio::time::interval(poll);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Wake {
+            local: domain::event_signal::subscribe(),
+            notified,
+            ticker,
+        }
+    }
+
+    /// Waits for the next reason to read. Wake-ups that arrive while the dispatcher reads are
+    /// kept (a `watch` remembers that it changed), so none is lost and bursts coalesce.
+    async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.ticker.tick() => {}
+            Ok(()) = self.local.changed() => {}
+            Ok(()) = self.notified.changed() => {}
+        }
+    }
+}
+
+/// PostgreSQL: `LISTEN creatorlink_link_events` on a connection of its own; every notification
+/// (and every reconnect, after which some may have been missed) bumps `notified`.
+async fn pg_listener(db: DatabaseConnection, notified: watch::Sender<u64>) {
+    use sea_orm::sqlx::postgres::PgListener;
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        let listening = async {
+            let mut listener = PgListener::connect_with(db.get_postgres_connection_pool()).await?;
+            listener.listen(NOTIFY_CHANNEL).await?;
+            notified.send_modify(|n| *n = n.wrapping_add(1));
+            loop {
+                listener.recv().await?;
+                notified.send_modify(|n| *n = n.wrapping_add(1));
+            }
+        };
+        let result: Result<(), sea_orm::sqlx::Error> = listening.await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "event notifications (LISTEN) failed; polling until they reconnect");
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
 /// Embedded mode: read the log into this process's broadcast.
 async fn local_dispatcher(
     db: DatabaseConnection,
     bus: Bus,
     mut cursor: i64,
-    poll: Duration,
+    mut wake: Wake,
     grace: chrono::Duration,
 ) {
     let mut gaps = GapTracker::default();
-    let mut ticker = tokio::time::interval(poll);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        ticker.tick().await;
+        wake.wait().await;
         match outbox::read_batch(&db, cursor, BATCH, grace, &mut gaps, Utc::now()).await {
             Ok(batch) => {
                 if let Watermark::Local(n) = &*bus.watermark {
@@ -209,14 +279,12 @@ async fn redis_dispatcher(
     mut publisher: redis::aio::MultiplexedConnection,
     channel: String,
     owner: String,
-    poll: Duration,
+    mut wake: Wake,
     grace: chrono::Duration,
 ) {
     let mut gaps = GapTracker::default();
-    let mut ticker = tokio::time::interval(poll);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        ticker.tick().await;
+        wake.wait().await;
         let now = Utc::now();
         let cursor = match outbox::claim(&db, LIVE_CURSOR, &owner, now + LEASE, now).await {
             Ok(Some(cursor)) => cursor,

@@ -24,21 +24,27 @@ pub async fn latest_metrics(
     if account_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let newest = Alias::new("newest");
-    let newest_day = Query::select()
-        .expr(Expr::col((newest.clone(), metric_snapshot::Column::Day)).max())
-        .from_as(metric_snapshot::Entity, newest.clone())
-        .and_where(
-            Expr::col((newest.clone(), metric_snapshot::Column::AccountId))
-                .equals((metric_snapshot::Entity, metric_snapshot::Column::AccountId)),
-        )
+    // `(account_id, day) IN (SELECT account_id, max(day) … GROUP BY account_id)`: one aggregate
+    // over the `(account_id, day)` index. The correlated form (`day IN (SELECT max(day) … WHERE
+    // newest.account_id = metric_snapshot.account_id)`) ran its subquery once per *snapshot row*
+    // on PostgreSQL — 19,530 index probes for a page of 250 accounts with 90 days each (334 ms
+    // against 62 ms; `docs/benchmarks.md`).
+    let newest = Query::select()
+        .column(metric_snapshot::Column::AccountId)
+        .expr(Expr::col(metric_snapshot::Column::Day).max())
+        .from(metric_snapshot::Entity)
+        .and_where(metric_snapshot::Column::AccountId.is_in(account_ids.iter().copied()))
+        .group_by_col(metric_snapshot::Column::AccountId)
         .to_owned();
     Ok(metric_snapshot::Entity::find()
         .filter(metric_snapshot::Column::OrganizationId.eq(org.uuid()))
         .filter(metric_snapshot::Column::AccountId.is_in(account_ids.iter().copied()))
         .filter(
-            Expr::col((metric_snapshot::Entity, metric_snapshot::Column::Day))
-                .in_subquery(newest_day),
+            Expr::tuple([
+                Expr::col((metric_snapshot::Entity, metric_snapshot::Column::AccountId)),
+                Expr::col((metric_snapshot::Entity, metric_snapshot::Column::Day)),
+            ])
+            .in_subquery(newest),
         )
         .all(db)
         .await?)

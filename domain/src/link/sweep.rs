@@ -1,20 +1,33 @@
 //! The expiry sweep: materializes the clock's transitions LINKED → EXPIRING_SOON (at the window)
 //! and → EXPIRED (at `expires_at`) so that each becomes exactly one `link_event`.
 //!
-//! Set-based: each batch is one `UPDATE … WHERE id IN (SELECT … LIMIT n) AND status = <from>
-//! RETURNING …`, then one statement reading the accounts and one inserting the events, in one
-//! transaction. The repeated `status = <from>` condition is what makes concurrent sweeps safe:
-//! on PostgreSQL a second sweep that selected the same rows waits for the first one's row locks
-//! and then re-checks the condition against the committed row, which no longer matches, so it
-//! skips the row; on SQLite writers are serialized, and the second sweep's subquery no longer
-//! finds the row. Either way a row is returned by exactly one sweep, so it gets exactly one event.
-//! Requires `UPDATE … RETURNING`: SQLite ≥ 3.35 or PostgreSQL.
+//! Set-based: each batch is one statement that picks the `n` rows expiring first (`ORDER BY
+//! expires_at`, so the pick is a range scan of the `(status, expires_at)` index: without the order
+//! PostgreSQL chose a sequential scan that re-read the rows already moved on every batch, see
+//! `docs/benchmarks.md`), updates them and returns them, then one statement reading the accounts
+//! and one inserting the events, in one transaction.
+//!
+//! - **PostgreSQL**: `WITH picked AS (SELECT id … LIMIT n FOR UPDATE SKIP LOCKED) UPDATE link …
+//!   FROM picked WHERE link.id = picked.id AND status = <from> RETURNING …`: the update side is
+//!   500 primary-key lookups whatever the planner thinks of the pick (at 20k links the `id IN
+//!   (subquery)` form was planned as a hash semi join over a sequential scan of `link`; see
+//!   `docs/benchmarks.md` for the plans). `FOR UPDATE` re-checks the condition against
+//!   the newest row version, and `SKIP LOCKED` lets a concurrent sweep take other rows instead of
+//!   waiting; a row locked by anything else is simply left for the next run.
+//! - **SQLite**: `UPDATE … WHERE id IN (SELECT … LIMIT n) AND status = <from> RETURNING …`;
+//!   writers are serialized, so a second sweep's subquery no longer finds a moved row.
+//!
+//! Either way a row is returned by exactly one sweep, so it gets exactly one event. Requires
+//! `UPDATE … RETURNING`: SQLite ≥ 3.35 or PostgreSQL.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{
+    Alias, CommonTableExpression, Expr, ExprTrait, LockBehavior, LockType, Order,
+    PostgresQueryBuilder, Query, WithClause,
+};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, Iterable, QueryFilter, Statement, TransactionTrait, Value,
 };
 
 use crate::actor::Actor;
@@ -75,25 +88,25 @@ async fn expire_batch(
     let mut total = 0;
     for from in [LinkStatus::ExpiringSoon, LinkStatus::Linked] {
         let txn = db.begin().await?;
-        let ids = Query::select()
-            .column(link::Column::Id)
-            .from(link::Entity)
-            .and_where(link::Column::Status.eq(from))
-            .and_where(link::Column::ExpiresAt.lte(now))
-            .limit(batch)
-            .to_owned();
-        let moved = link::Entity::update_many()
-            .col_expr(link::Column::Status, Expr::value(LinkStatus::Expired))
-            .col_expr(link::Column::UpdatedAt, Expr::value(now))
-            .filter(link::Column::Id.in_subquery(ids))
-            .filter(link::Column::Status.eq(from))
-            .exec_with_returning(&txn)
-            .await?;
+        let moved = move_batch(
+            &txn,
+            Condition::all()
+                .add(link::Column::Status.eq(from))
+                .add(link::Column::ExpiresAt.lte(now)),
+            from,
+            vec![
+                (link::Column::Status, LinkStatus::Expired.into()),
+                (link::Column::UpdatedAt, now.into()),
+            ],
+            batch,
+        )
+        .await?;
         record_transitions(&txn, &moved, from, LinkStatus::Expired, now, |l| {
             l.expiry_cause.clone()
         })
         .await?;
         txn.commit().await?;
+        crate::event_signal::written();
         total += moved.len() as u64;
     }
     Ok(total)
@@ -107,22 +120,21 @@ async fn expiring_soon_batch(
     batch: u64,
 ) -> Result<u64, sea_orm::DbErr> {
     let txn = db.begin().await?;
-    let ids = Query::select()
-        .column(link::Column::Id)
-        .from(link::Entity)
-        .and_where(link::Column::Status.eq(LinkStatus::Linked))
-        .and_where(link::Column::ExpiresAt.gt(now))
-        .and_where(link::Column::ExpiresAt.lte(now + window))
-        .limit(batch)
-        .to_owned();
-    let moved = link::Entity::update_many()
-        .col_expr(link::Column::Status, Expr::value(LinkStatus::ExpiringSoon))
-        .col_expr(link::Column::WarnedAt, Expr::value(now))
-        .col_expr(link::Column::UpdatedAt, Expr::value(now))
-        .filter(link::Column::Id.in_subquery(ids))
-        .filter(link::Column::Status.eq(LinkStatus::Linked))
-        .exec_with_returning(&txn)
-        .await?;
+    let moved = move_batch(
+        &txn,
+        Condition::all()
+            .add(link::Column::Status.eq(LinkStatus::Linked))
+            .add(link::Column::ExpiresAt.gt(now))
+            .add(link::Column::ExpiresAt.lte(now + window)),
+        LinkStatus::Linked,
+        vec![
+            (link::Column::Status, LinkStatus::ExpiringSoon.into()),
+            (link::Column::WarnedAt, now.into()),
+            (link::Column::UpdatedAt, now.into()),
+        ],
+        batch,
+    )
+    .await?;
     record_transitions(
         &txn,
         &moved,
@@ -133,6 +145,7 @@ async fn expiring_soon_batch(
     )
     .await?;
     txn.commit().await?;
+    crate::event_signal::written();
     Ok(moved.len() as u64)
 }
 
@@ -147,31 +160,25 @@ async fn final_warning_batch(
     let final_from = now + FINAL_WARNING;
     // "Not warned within the last FINAL_WARNING": a link that entered EXPIRING_SOON inside the
     // final window was just warned by that transition and gets no second event.
-    let ids = Query::select()
-        .column(link::Column::Id)
-        .from(link::Entity)
-        .and_where(link::Column::Status.eq(LinkStatus::ExpiringSoon))
-        .and_where(link::Column::ExpiresAt.gt(now))
-        .and_where(link::Column::ExpiresAt.lte(final_from))
-        .cond_where(
-            Condition::any()
-                .add(link::Column::WarnedAt.is_null())
-                .add(link::Column::WarnedAt.lte(now - FINAL_WARNING)),
-        )
-        .limit(batch)
-        .to_owned();
-    let warned = link::Entity::update_many()
-        .col_expr(link::Column::WarnedAt, Expr::value(now))
-        .col_expr(link::Column::UpdatedAt, Expr::value(now))
-        .filter(link::Column::Id.in_subquery(ids))
-        .filter(link::Column::Status.eq(LinkStatus::ExpiringSoon))
-        .filter(
-            Condition::any()
-                .add(link::Column::WarnedAt.is_null())
-                .add(link::Column::WarnedAt.lte(now - FINAL_WARNING)),
-        )
-        .exec_with_returning(&txn)
-        .await?;
+    let warned = move_batch(
+        &txn,
+        Condition::all()
+            .add(link::Column::Status.eq(LinkStatus::ExpiringSoon))
+            .add(link::Column::ExpiresAt.gt(now))
+            .add(link::Column::ExpiresAt.lte(final_from))
+            .add(
+                Condition::any()
+                    .add(link::Column::WarnedAt.is_null())
+                    .add(link::Column::WarnedAt.lte(now - FINAL_WARNING)),
+            ),
+        LinkStatus::ExpiringSoon,
+        vec![
+            (link::Column::WarnedAt, now.into()),
+            (link::Column::UpdatedAt, now.into()),
+        ],
+        batch,
+    )
+    .await?;
     let accounts = accounts_of(&txn, &warned).await?;
     let events: Vec<NewEvent> = warned
         .iter()
@@ -196,7 +203,71 @@ async fn final_warning_batch(
         .collect();
     insert_events(&txn, events).await?;
     txn.commit().await?;
+    crate::event_signal::written();
     Ok(warned.len() as u64)
+}
+
+/// Sets `set` on up to `batch` links matching `selection` (which includes `status = from`) and
+/// returns them as updated; see the module documentation for the statement on each backend.
+async fn move_batch(
+    txn: &DatabaseTransaction,
+    selection: Condition,
+    from: LinkStatus,
+    set: Vec<(link::Column, Value)>,
+    batch: u64,
+) -> Result<Vec<link::Model>, sea_orm::DbErr> {
+    if txn.get_database_backend() != DatabaseBackend::Postgres {
+        let ids = Query::select()
+            .column(link::Column::Id)
+            .from(link::Entity)
+            .cond_where(selection)
+            .order_by(link::Column::ExpiresAt, Order::Asc)
+            .limit(batch)
+            .to_owned();
+        let mut update = link::Entity::update_many();
+        for (column, value) in set {
+            update = update.col_expr(column, Expr::value(value));
+        }
+        return update
+            .filter(link::Column::Id.in_subquery(ids))
+            .filter(link::Column::Status.eq(from))
+            .exec_with_returning(txn)
+            .await;
+    }
+    let picked = Alias::new("picked");
+    let select = Query::select()
+        .column(link::Column::Id)
+        .from(link::Entity)
+        .cond_where(selection)
+        .order_by(link::Column::ExpiresAt, Order::Asc)
+        .limit(batch)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .to_owned();
+    let cte = CommonTableExpression::new()
+        .query(select)
+        .table_name(picked.clone())
+        .to_owned();
+    let update = Query::update()
+        .table(link::Entity)
+        .values(set.into_iter().map(|(c, v)| (c, Expr::value(v))))
+        .from(picked.clone())
+        .and_where(Expr::col((link::Entity, link::Column::Id)).equals((picked, link::Column::Id)))
+        .and_where(Expr::col((link::Entity, link::Column::Status)).eq(Expr::value(from)))
+        .returning(
+            Query::returning().exprs(link::Column::iter().map(|c| Expr::col((link::Entity, c)))),
+        )
+        .to_owned();
+    let (sql, values) = update
+        .with(WithClause::new().cte(cte).to_owned())
+        .build(PostgresQueryBuilder);
+    link::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            sql,
+            values,
+        ))
+        .all(txn)
+        .await
 }
 
 async fn accounts_of(

@@ -116,3 +116,39 @@ async fn bench_expiry_sweep_moves_one_day_of_links_with_one_event_each_and_then_
     assert_eq!(get(&rows, "second sweep moved"), 0.0);
     assert!(get(&rows, "sweep wall time (ms)") > 0.0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_nested_read_reports_throughput_and_a_constant_statement_count_per_page_size() {
+    let Some(db) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    let rows = bench(&[
+        "nested-read",
+        "--profiles",
+        "30",
+        "--concurrency",
+        "2",
+        "--seconds",
+        "0.5",
+        "--page-sizes",
+        "5,20",
+        "--database-url",
+        &db.url,
+    ])
+    .await;
+    let small = get(&rows, "creatorProfiles(first: 5): SQL statements/request");
+    let large = get(&rows, "creatorProfiles(first: 20): SQL statements/request");
+    assert!(small > 0.0, "{rows:?}");
+    // DataLoaders batch per level: four times the profiles, the same statements.
+    assert_eq!(small, large, "{rows:?}");
+    for phase in [
+        "creatorProfiles(first: 5)",
+        "creatorProfiles(first: 20)",
+        "creatorProfile(id:) detail",
+    ] {
+        assert!(get(&rows, &format!("{phase}: requests")) > 0.0, "{rows:?}");
+        assert_eq!(get(&rows, &format!("{phase}: errors")), 0.0, "{rows:?}");
+        let p50 = get(&rows, &format!("{phase}: p50 (ms)"));
+        assert!(p50 > 0.0 && p50 <= get(&rows, &format!("{phase}: p99 (ms)")));
+    }
+}
