@@ -24,6 +24,7 @@ pub mod pagination;
 pub mod platforms;
 pub mod privacy;
 pub mod profiles;
+pub mod quota;
 pub mod secret;
 pub mod tenant;
 pub mod vault;

@@ -3,17 +3,26 @@
 
 use apalis::prelude::Monitor;
 
+use crate::campaigns::{CampaignContentScan, PullCampaignContent};
 use crate::expire::ExpireLinks;
 use crate::job::{Job, JobContext};
 use crate::refresh::{RefreshLink, RefreshScan};
 use crate::runtime::register;
 
 /// The names of every job type (dead jobs of other names cannot be retried).
-pub const JOB_NAMES: &[&str] = &[ExpireLinks::NAME, RefreshScan::NAME, RefreshLink::NAME];
+pub const JOB_NAMES: &[&str] = &[
+    ExpireLinks::NAME,
+    RefreshScan::NAME,
+    RefreshLink::NAME,
+    CampaignContentScan::NAME,
+    PullCampaignContent::NAME,
+];
 
 /// Adds a worker per job type to `monitor`.
 pub fn register_all(monitor: Monitor, ctx: &JobContext, instance: &str) -> Monitor {
     let monitor = register::<ExpireLinks>(monitor, ctx, instance);
     let monitor = register::<RefreshScan>(monitor, ctx, instance);
+    let monitor = register::<CampaignContentScan>(monitor, ctx, instance);
+    let monitor = register::<PullCampaignContent>(monitor, ctx, instance);
     register::<RefreshLink>(monitor, ctx, instance)
 }

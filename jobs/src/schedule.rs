@@ -12,6 +12,7 @@ use apalis_cron::CronScheduler;
 use futures::StreamExt;
 use tokio::task::JoinHandle;
 
+use crate::campaigns::CampaignContentScan;
 use crate::expire::ExpireLinks;
 use crate::job::{Job, JobContext};
 use crate::refresh::RefreshScan;
@@ -25,6 +26,13 @@ pub fn spawn_all(ctx: &JobContext) -> Vec<JoinHandle<()>> {
     }
     if let Some(expr) = s.refresh_scan {
         handles.extend(spawn::<RefreshScan>(ctx, &expr, RefreshScan::default));
+    }
+    if let Some(expr) = s.campaign_content_scan {
+        handles.extend(spawn::<CampaignContentScan>(
+            ctx,
+            &expr,
+            CampaignContentScan::default,
+        ));
     }
     if let Some(expr) = s.queue_metrics {
         handles.extend(spawn_queue_metrics(ctx, &expr));

@@ -308,6 +308,15 @@ pub async fn invalidate(
             ),
         )
         .await?;
+        crate::campaigns::content::account_broke(
+            &txn,
+            &account,
+            LinkStatus::Invalid,
+            Some(reason.as_str().to_owned()),
+            &Actor::system("refresh-tokens"),
+            now,
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(true)
