@@ -338,6 +338,7 @@ impl Application {
             job_metrics,
             job_platforms(&services.clients),
             Some(keyring_for_jobs),
+            services.clock().clone(),
         );
 
         let metrics = PrometheusMetricsBuilder::new("creatorlink")

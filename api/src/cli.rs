@@ -446,7 +446,7 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
             let keyring = std::sync::Arc::new(crate::app::open_keyring(&config)?);
             let public_url = config.public_url(config.http.port);
             let clock: domain::clock::SharedClock = std::sync::Arc::new(domain::clock::SystemClock);
-            let clients = crate::app::build_clients(&config, &public_url, clock)?;
+            let clients = crate::app::build_clients(&config, &public_url, clock.clone())?;
             let ctx = crate::workers::job_context(
                 &config,
                 db,
@@ -454,6 +454,7 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
                 jobs::JobMetrics::unregistered(),
                 crate::app::job_platforms(&clients),
                 Some(keyring),
+                clock,
             );
             crate::workers::run(ctx, crate::workers::termination()).await;
         }

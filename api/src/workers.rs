@@ -25,7 +25,8 @@ pub fn instance_name(config: &Config) -> String {
         .unwrap_or_else(jobs::runtime::default_instance_name)
 }
 
-/// Everything a job handler may use.
+/// Everything a job handler may use. `clock` is the application's (the sandbox's in sandbox
+/// mode, so jobs see the time tests move).
 pub fn job_context(
     config: &Config,
     db: DatabaseConnection,
@@ -33,13 +34,14 @@ pub fn job_context(
     metrics: JobMetrics,
     platforms: Platforms,
     keyring: Option<std::sync::Arc<domain::vault::Keyring>>,
+    clock: domain::clock::SharedClock,
 ) -> JobContext {
     JobContext::new(
         db,
         queue,
         platforms,
         keyring,
-        Clock::system(),
+        Clock::from_fn(move || clock.now()),
         metrics,
         config.job_settings(),
         instance_name(config),
