@@ -35,6 +35,10 @@ pub struct Services {
     pub clients: Clients,
     /// The base URL the outside world reaches this process at (no trailing slash).
     pub public_url: String,
+    /// The job queue, for mutations that enqueue work now (`requestSync`).
+    pub queue: jobs::Queue,
+    /// The job settings (pull cadence, `requestSync` cooldown).
+    pub job_settings: jobs::JobSettings,
 }
 
 impl Services {
@@ -309,11 +313,14 @@ impl Application {
         } else {
             (Arc::new(SystemClock), None)
         };
-        let clients = build_clients(&config, &public_url, clock)?;
+        let clients = build_clients(&config, &public_url, clock.clone())?;
+        let queue = crate::workers::open_queue(&config).await?;
         let services = Arc::new(Services {
             keyring: keyring.clone(),
             clients,
             public_url,
+            queue: queue.clone(),
+            job_settings: config.job_settings(),
         });
         let schema = build_schema(
             db.clone(),
@@ -327,7 +334,6 @@ impl Application {
             services.clone(),
         );
 
-        let queue = crate::workers::open_queue(&config).await?;
         let registry = prometheus::Registry::new();
         let job_metrics = jobs::JobMetrics::register(&registry)
             .map_err(|e| StartError::Metrics(e.to_string()))?;
@@ -338,7 +344,7 @@ impl Application {
             job_metrics,
             job_platforms(&services.clients),
             Some(keyring_for_jobs),
-            services.clock().clone(),
+            clock,
         );
 
         let metrics = PrometheusMetricsBuilder::new("creatorlink")

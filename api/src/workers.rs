@@ -25,8 +25,7 @@ pub fn instance_name(config: &Config) -> String {
         .unwrap_or_else(jobs::runtime::default_instance_name)
 }
 
-/// Everything a job handler may use. `clock` is the application's (the sandbox's in sandbox
-/// mode, so jobs see the time tests move).
+/// Everything a job handler may use.
 pub fn job_context(
     config: &Config,
     db: DatabaseConnection,
@@ -41,7 +40,7 @@ pub fn job_context(
         queue,
         platforms,
         keyring,
-        Clock::from_fn(move || clock.now()),
+        Clock::shared(clock),
         metrics,
         config.job_settings(),
         instance_name(config),

@@ -26,6 +26,7 @@ pub mod privacy;
 pub mod profiles;
 pub mod quota;
 pub mod secret;
+pub mod sync;
 pub mod tenant;
 pub mod vault;
 pub mod webhooks;

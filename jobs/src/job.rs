@@ -99,6 +99,12 @@ impl Clock {
         Clock(Arc::new(Utc::now))
     }
 
+    /// The application's clock (`domain::clock`): in sandbox mode the sandbox's, so workers
+    /// follow `POST /sandbox/control/clock` like the API does.
+    pub fn shared(clock: domain::clock::SharedClock) -> Self {
+        Clock(Arc::new(move || clock.now()))
+    }
+
     /// A clock reading `f`.
     pub fn from_fn(f: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
         Clock(Arc::new(f))

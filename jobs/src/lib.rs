@@ -15,6 +15,7 @@ pub mod registry;
 pub mod runtime;
 pub mod schedule;
 pub mod settings;
+pub mod sync;
 
 pub use job::{enqueue, Clock, Job, JobContext, JobError, Platforms};
 pub use metrics::JobMetrics;

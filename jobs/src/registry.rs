@@ -8,12 +8,18 @@ use crate::expire::ExpireLinks;
 use crate::job::{Job, JobContext};
 use crate::refresh::{RefreshLink, RefreshScan};
 use crate::runtime::register;
+use crate::sync::{PullAudience, PullMedia, PullMetrics, PullStories, SyncScan};
 
 /// The names of every job type (dead jobs of other names cannot be retried).
 pub const JOB_NAMES: &[&str] = &[
     ExpireLinks::NAME,
     RefreshScan::NAME,
     RefreshLink::NAME,
+    SyncScan::NAME,
+    PullMedia::NAME,
+    PullStories::NAME,
+    PullMetrics::NAME,
+    PullAudience::NAME,
     CampaignContentScan::NAME,
     PullCampaignContent::NAME,
 ];
@@ -22,7 +28,12 @@ pub const JOB_NAMES: &[&str] = &[
 pub fn register_all(monitor: Monitor, ctx: &JobContext, instance: &str) -> Monitor {
     let monitor = register::<ExpireLinks>(monitor, ctx, instance);
     let monitor = register::<RefreshScan>(monitor, ctx, instance);
+    let monitor = register::<RefreshLink>(monitor, ctx, instance);
+    let monitor = register::<SyncScan>(monitor, ctx, instance);
+    let monitor = register::<PullMedia>(monitor, ctx, instance);
+    let monitor = register::<PullStories>(monitor, ctx, instance);
+    let monitor = register::<PullMetrics>(monitor, ctx, instance);
     let monitor = register::<CampaignContentScan>(monitor, ctx, instance);
     let monitor = register::<PullCampaignContent>(monitor, ctx, instance);
-    register::<RefreshLink>(monitor, ctx, instance)
+    register::<PullAudience>(monitor, ctx, instance)
 }

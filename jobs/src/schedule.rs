@@ -16,6 +16,8 @@ use crate::campaigns::CampaignContentScan;
 use crate::expire::ExpireLinks;
 use crate::job::{Job, JobContext};
 use crate::refresh::RefreshScan;
+use crate::sync::SyncScan;
+use domain::sync::SyncResource;
 
 /// Starts every configured schedule; abort the handles to stop them.
 pub fn spawn_all(ctx: &JobContext) -> Vec<JoinHandle<()>> {
@@ -33,6 +35,16 @@ pub fn spawn_all(ctx: &JobContext) -> Vec<JoinHandle<()>> {
             &expr,
             CampaignContentScan::default,
         ));
+    }
+    for (expr, resource) in [
+        (s.media_scan, SyncResource::Media),
+        (s.stories_scan, SyncResource::Stories),
+        (s.metrics_scan, SyncResource::Metrics),
+        (s.audience_scan, SyncResource::Audience),
+    ] {
+        if let Some(expr) = expr {
+            handles.extend(spawn_sync_scan(ctx, &expr, resource));
+        }
     }
     if let Some(expr) = s.queue_metrics {
         handles.extend(spawn_queue_metrics(ctx, &expr));
@@ -65,6 +77,38 @@ fn spawn<J: Job>(ctx: &JobContext, expr: &str, make: fn() -> J) -> Option<JoinHa
                 .await
             {
                 tracing::warn!(job = J::NAME, error = %e, "cannot enqueue the scheduled scan");
+            }
+        }
+    }))
+}
+
+/// One `sync_scan` per tick for `resource`; the idempotency key names the resource, since the
+/// four resources' schedules may tick at the same second.
+fn spawn_sync_scan(ctx: &JobContext, expr: &str, resource: SyncResource) -> Option<JoinHandle<()>> {
+    let schedule = match parse(expr) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(job = SyncScan::NAME, expr, error = %e, "invalid schedule; not scheduled");
+            return None;
+        }
+    };
+    let ctx = ctx.clone();
+    Some(tokio::spawn(async move {
+        let mut ticks = Box::pin(CronScheduler::new(schedule).into_stream());
+        while let Some(tick) = ticks.next().await {
+            let Ok(tick) = tick else { continue };
+            let key = format!(
+                "{}:{}:{}",
+                SyncScan::NAME,
+                resource.as_str(),
+                tick.get_timestamp()
+            );
+            if let Err(e) = ctx
+                .queue()
+                .push_named(SyncScan::NAME, SyncScan { resource }, Some(key), None)
+                .await
+            {
+                tracing::warn!(job = SyncScan::NAME, error = %e, "cannot enqueue the scheduled scan");
             }
         }
     }))

@@ -30,6 +30,12 @@ pub struct JobSettings {
     pub lease_ttl: Span,
     /// Pull stories this often (their 24 h must never pass between two pulls).
     pub stories_every: Span,
+    /// Pull recent media (newer than `recent_media`) this often.
+    pub media_every: Span,
+    /// Pull daily snapshots and the whole media window this often.
+    pub metrics_every: Span,
+    /// Pull audience demographics this often.
+    pub audience_every: Span,
     /// Media newer than this is pulled with its insights on every media scan.
     pub recent_media: Span,
     /// How far back media insights are followed.
@@ -83,6 +89,9 @@ impl Default for JobSettings {
             sweep_batch: 500,
             lease_ttl: Span::seconds(120),
             stories_every: Span::hours(2),
+            media_every: Span::hours(1),
+            metrics_every: Span::hours(6),
+            audience_every: Span::days(7),
             recent_media: Span::hours(48),
             media_window: Span::days(30),
             sync_request_cooldown: Span::minutes(5),

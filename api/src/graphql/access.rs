@@ -230,6 +230,10 @@ pub const RULES: &[(&str, Rule)] = &[
             .creator_owns("profileId"),
     ),
     (
+        "Mutation.requestSync",
+        Rule::staff().key(Scope::AccountsWrite),
+    ),
+    (
         "Mutation.createConnectInvite",
         Rule::staff().creator_owns("input.profileId"),
     ),

@@ -11,7 +11,7 @@ use super::error::to_graphql;
 use super::events::LinkEvent;
 use super::ids::{self, NodeType};
 use super::link::Link;
-use super::loaders::{AudienceOf, LatestMetricsOf, MetricsOf, ProfileById, StoriesOf};
+use super::loaders::{AudienceOf, FreshnessOf, LatestMetricsOf, MetricsOf, ProfileById, StoriesOf};
 use super::metrics::{Audience, Date, Media, MediaKind, MetricSnapshot};
 use super::profile::CreatorProfile;
 use super::user_error::{user_error, UserError};
@@ -190,6 +190,19 @@ impl SocialAccount {
             .unwrap_or_default()
             .into_iter()
             .map(Media)
+            .collect())
+    }
+    /// How fresh each pulled resource is: last success, last error, failures in a row and the
+    /// next scheduled pull. Empty until the first scan after linking.
+    async fn freshness(&self, ctx: &Context<'_>) -> Result<Vec<super::sync::ResourceFreshness>> {
+        Ok(ctx
+            .api()
+            .loader()
+            .load_one(FreshnessOf(self.0.account.id))
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(super::sync::ResourceFreshness::from_row)
             .collect())
     }
     /// Who follows the account; null until pulled.

@@ -16,7 +16,9 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use chrono::NaiveDate;
 use domain::accounts::{data, service::AccountWithLink};
 use domain::campaigns::{access as campaign_access, CampaignAccess, Visible};
-use domain::entities::{audience, creator_profile, media, media_metric, metric_snapshot};
+use domain::entities::{
+    audience, creator_profile, media, media_metric, metric_snapshot, sync_state,
+};
 use domain::{DomainResult, OrgId};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
@@ -85,6 +87,9 @@ pub struct AudienceOf(pub Uuid);
 /// The newest metrics of a media item.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct LatestMediaMetricsOf(pub Uuid);
+/// An account's `sync_state` rows (freshness per resource).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FreshnessOf(pub Uuid);
 /// The members of a group profile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct MembersOf(pub Uuid);
@@ -410,6 +415,24 @@ impl Loader<GroupsOf> for Batch {
                         .map(|(m, p)| (GroupsOf(m), p)),
                 )
             }),
+        )
+    }
+}
+
+impl Loader<FreshnessOf> for Batch {
+    type Value = Vec<sync_state::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[FreshnessOf],
+    ) -> Result<HashMap<FreshnessOf, Self::Value>, Self::Error> {
+        let rows = domain::sync::state::freshness(&self.db, self.org, &ids(keys, |k| k.0))
+            .await
+            .map_err(domain::DomainError::from);
+        self.done_many(
+            keys,
+            rows.map(|m| m.into_iter().map(|(k, v)| (FreshnessOf(k), v)).collect()),
         )
     }
 }

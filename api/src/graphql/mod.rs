@@ -19,6 +19,7 @@ pub mod privacy;
 pub mod profile;
 pub mod profile_mutation;
 pub mod query;
+pub mod sync;
 pub mod user_error;
 pub mod viewer;
 pub mod webhook;
@@ -66,6 +67,7 @@ pub struct MutationRoot(
     invite::InviteMutation,
     privacy::PrivacyMutation,
     campaign::CampaignMutation,
+    sync::SyncMutation,
 );
 
 /// Every subscription (served over a websocket at `/graphql`), one part per concept.

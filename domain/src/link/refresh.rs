@@ -274,6 +274,27 @@ pub async fn invalidate(
     message: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, DomainError> {
+    invalidate_as(
+        db,
+        link,
+        reason,
+        message,
+        now,
+        Actor::system("refresh-tokens"),
+    )
+    .await
+}
+
+/// [`invalidate`] on behalf of `actor` (the data pulls use it too): the link goes INVALID with
+/// one `STATUS_CHANGED` event, and active campaigns holding the account's content are told.
+pub async fn invalidate_as(
+    db: &DatabaseConnection,
+    link: &link::Model,
+    reason: InvalidReason,
+    message: &str,
+    now: DateTime<Utc>,
+    actor: Actor,
+) -> Result<bool, DomainError> {
     let txn = db.begin().await?;
     let moved = link::Entity::update_many()
         .col_expr(link::Column::Status, Expr::value(LinkStatus::Invalid))
@@ -303,7 +324,7 @@ pub async fn invalidate(
                 link.status,
                 LinkStatus::Invalid,
                 Some(reason.as_str().to_owned()),
-                Actor::system("refresh-tokens"),
+                actor.clone(),
                 now,
             ),
         )
@@ -313,7 +334,7 @@ pub async fn invalidate(
             &account,
             LinkStatus::Invalid,
             Some(reason.as_str().to_owned()),
-            &Actor::system("refresh-tokens"),
+            &actor,
             now,
         )
         .await?;

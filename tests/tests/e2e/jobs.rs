@@ -79,7 +79,7 @@ pub async fn linked_account(
 
 /// A test configuration with the schedules off (tests enqueue what they need) and quick
 /// heartbeats.
-fn quiet_jobs(config: &mut api::Config) {
+pub fn quiet_jobs(config: &mut api::Config) {
     let j = &mut config.jobs;
     for s in [
         &mut j.expire_links_schedule,

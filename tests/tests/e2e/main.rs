@@ -20,6 +20,7 @@ mod foundation;
 mod harness;
 mod jobs;
 mod privacy;
+mod pulls;
 mod refresh;
 mod schema;
 mod seed;
