@@ -309,6 +309,7 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
                     name: &name,
                     scopes,
                     expires_at: expires_in_days.map(|d| now + chrono::Duration::days(d.into())),
+                    campaign_ids: None,
                     created_by: &actor,
                 },
                 now,

@@ -78,6 +78,12 @@ pub struct JobsConfig {
     pub audience_schedule: String,
     /// Re-enqueues webhook deliveries due for over a minute without a job (a lost enqueue).
     pub webhook_scan_schedule: String,
+    /// When campaign content due for its metrics is looked for (every minute by default).
+    pub campaign_content_schedule: String,
+    /// YouTube Data API units campaign content pulls may spend per Pacific day (of the
+    /// project's 10,000); when spent, YouTube campaign content waits for the next quota day
+    /// and its campaigns show `slowedByQuota`.
+    pub campaign_youtube_daily_units: i64,
     /// Hours between two story pulls of one account (stories live 24 hours).
     pub stories_every_hours: u32,
 }
@@ -495,6 +501,8 @@ impl Default for Config {
                 media_schedule: "0 */30 * * * *".into(),
                 audience_schedule: "0 45 * * * *".into(),
                 webhook_scan_schedule: "20 * * * * *".into(),
+                campaign_content_schedule: "0 * * * * *".into(),
+                campaign_youtube_daily_units: 2_000,
                 stories_every_hours: 2,
             },
         }
@@ -801,6 +809,7 @@ impl Config {
             ("media_schedule", &j.media_schedule),
             ("audience_schedule", &j.audience_schedule),
             ("webhook_scan_schedule", &j.webhook_scan_schedule),
+            ("campaign_content_schedule", &j.campaign_content_schedule),
         ] {
             if expr != "off" {
                 jobs::schedule::parse(expr).map_err(|e| {
@@ -834,6 +843,7 @@ impl Config {
                 media_scan: schedule(&j.media_schedule),
                 audience_scan: schedule(&j.audience_schedule),
                 webhook_scan: schedule(&j.webhook_scan_schedule),
+                campaign_content_scan: schedule(&j.campaign_content_schedule),
                 queue_metrics: Some("*/15 * * * * *".into()),
             },
             expiring_window: chrono::Duration::days(i64::from(self.links.expiring_window_days)),
@@ -846,6 +856,7 @@ impl Config {
             recent_media: chrono::Duration::hours(48),
             media_window: chrono::Duration::days(30),
             sync_request_cooldown: chrono::Duration::seconds(j.sync_cooldown_secs as i64),
+            campaign_youtube_daily_units: j.campaign_youtube_daily_units,
         }
     }
 

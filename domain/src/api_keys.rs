@@ -41,6 +41,8 @@ pub struct ApiKey {
     /// `cl_live_<prefix>`, enough to recognise a key without revealing it.
     pub prefix: String,
     pub scopes: Vec<Scope>,
+    /// The campaigns the key is limited to; `None` for the whole organization.
+    pub campaign_ids: Option<Vec<Uuid>>,
     pub created_by: Option<String>,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
@@ -61,6 +63,7 @@ impl From<api_key::Model> for ApiKey {
                 .split_whitespace()
                 .filter_map(|s| s.parse().ok())
                 .collect(),
+            campaign_ids: stored_campaigns(m.campaign_ids.as_ref()),
             created_by: m.created_by,
             created_at: m.created_at,
             last_used_at: m.last_used_at,
@@ -81,7 +84,27 @@ pub struct NewKey<'a> {
     pub name: &'a str,
     pub scopes: Vec<Scope>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// Limits the key to these campaigns of the organization (what a brand's key sees); `None`
+    /// for the whole organization.
+    pub campaign_ids: Option<Vec<Uuid>>,
     pub created_by: &'a Actor,
+}
+
+/// The campaign ids stored in `api_key.campaign_ids` (a JSON array); ids that cannot be read are
+/// dropped, so a garbled value limits the key to fewer campaigns, never to more.
+fn stored_campaigns(value: Option<&serde_json::Value>) -> Option<Vec<Uuid>> {
+    match value {
+        None | Some(serde_json::Value::Null) => None,
+        Some(v) => Some(
+            v.as_array()
+                .map(|ids| {
+                    ids.iter()
+                        .filter_map(|id| id.as_str().and_then(|s| Uuid::parse_str(s).ok()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        ),
+    }
 }
 
 /// Creates a key in `org`; the returned secret is the only copy.
@@ -117,6 +140,10 @@ pub async fn create(
     let mut scopes = new.scopes;
     scopes.sort();
     scopes.dedup();
+    let campaign_ids = match new.campaign_ids {
+        None => None,
+        Some(ids) => Some(existing_campaigns(db, org, ids).await?),
+    };
     let prefix = random_prefix();
     let secret_part = Alphanumeric.sample_string(&mut rand::rngs::OsRng, SECRET_LEN);
     let model = api_key::ActiveModel {
@@ -126,7 +153,7 @@ pub async fn create(
         prefix: Set(prefix.clone()),
         secret_hash: Set(hash(&secret_part)),
         scopes: Set(Scope::join(&scopes)),
-        campaign_ids: Set(None),
+        campaign_ids: Set(campaign_ids.map(|ids| serde_json::json!(ids))),
         created_by: Set(Some(new.created_by.label())),
         created_at: Set(now),
         last_used_at: Set(None),
@@ -249,22 +276,45 @@ pub async fn authenticate(
             .exec(db)
             .await?;
     }
-    let campaign_ids = model.campaign_ids.as_ref().map(|v| {
-        v.as_array()
-            .map(|ids| {
-                ids.iter()
-                    .filter_map(|id| id.as_str().and_then(|s| Uuid::parse_str(s).ok()))
-                    .collect()
-            })
-            .unwrap_or_default()
-    });
     let key = ApiKey::from(model.clone());
+    let campaign_ids = key.campaign_ids;
     Ok(KeyCheck::Valid(KeyCaller {
         key_id: model.id,
         org: OrgId::new(model.organization_id),
         scopes: key.scopes,
         campaign_ids,
     }))
+}
+
+/// `ids` deduplicated and sorted, each checked to be a campaign of `org`; at least one.
+async fn existing_campaigns(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    mut ids: Vec<Uuid>,
+) -> DomainResult<Vec<Uuid>> {
+    use sea_orm::PaginatorTrait;
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Err(DomainError::invalid(
+            "CAMPAIGNS_REQUIRED",
+            Some("campaignIds"),
+            "a campaign-limited key needs at least one campaign (omit campaignIds for an unlimited key)",
+        ));
+    }
+    let found = crate::entities::campaign::Entity::find()
+        .filter(crate::entities::campaign::Column::OrganizationId.eq(org.uuid()))
+        .filter(crate::entities::campaign::Column::Id.is_in(ids.iter().copied()))
+        .count(db)
+        .await?;
+    if found != ids.len() as u64 {
+        return Err(DomainError::invalid(
+            "CAMPAIGN_NOT_FOUND",
+            Some("campaignIds"),
+            "one of the campaigns does not exist",
+        ));
+    }
+    Ok(ids)
 }
 
 /// True when `text` has the shape of one of our keys (so a bearer token can be told from a JWT).

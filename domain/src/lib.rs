@@ -25,6 +25,7 @@ pub mod pagination;
 pub mod platforms;
 pub mod privacy;
 pub mod profiles;
+pub mod quota;
 pub mod secret;
 pub mod sync;
 pub mod tenant;

@@ -4,6 +4,7 @@
 //! A job is a small serde struct of ids implementing [`Job`]; [`registry`] lists them and
 //! [`schedule`] ticks the scans. [`runtime::run_workers`] runs them all until shutdown.
 
+pub mod campaigns;
 pub mod dead;
 pub mod expire;
 pub mod job;

@@ -3,6 +3,7 @@
 
 use apalis::prelude::Monitor;
 
+use crate::campaigns::{CampaignContentScan, PullCampaignContent};
 use crate::expire::ExpireLinks;
 use crate::job::{Job, JobContext};
 use crate::refresh::{RefreshLink, RefreshScan};
@@ -22,6 +23,8 @@ pub const JOB_NAMES: &[&str] = &[
     PullAudience::NAME,
     DeliverWebhook::NAME,
     WebhookScan::NAME,
+    CampaignContentScan::NAME,
+    PullCampaignContent::NAME,
 ];
 
 /// Adds a worker per job type to `monitor`.
@@ -33,6 +36,8 @@ pub fn register_all(monitor: Monitor, ctx: &JobContext, instance: &str) -> Monit
     let monitor = register::<PullMedia>(monitor, ctx, instance);
     let monitor = register::<PullStories>(monitor, ctx, instance);
     let monitor = register::<PullMetrics>(monitor, ctx, instance);
+    let monitor = register::<CampaignContentScan>(monitor, ctx, instance);
+    let monitor = register::<PullCampaignContent>(monitor, ctx, instance);
     let monitor = register::<PullAudience>(monitor, ctx, instance);
     let monitor = register::<DeliverWebhook>(monitor, ctx, instance);
     register::<WebhookScan>(monitor, ctx, instance)

@@ -12,12 +12,13 @@ use apalis_cron::CronScheduler;
 use futures::StreamExt;
 use tokio::task::JoinHandle;
 
+use crate::campaigns::CampaignContentScan;
 use crate::expire::ExpireLinks;
 use crate::job::{Job, JobContext};
 use crate::refresh::RefreshScan;
 use crate::sync::SyncScan;
-use domain::sync::SyncResource;
 use crate::webhooks::WebhookScan;
+use domain::sync::SyncResource;
 
 /// Starts every configured schedule; abort the handles to stop them.
 pub fn spawn_all(ctx: &JobContext) -> Vec<JoinHandle<()>> {
@@ -28,6 +29,13 @@ pub fn spawn_all(ctx: &JobContext) -> Vec<JoinHandle<()>> {
     }
     if let Some(expr) = s.refresh_scan {
         handles.extend(spawn::<RefreshScan>(ctx, &expr, RefreshScan::default));
+    }
+    if let Some(expr) = s.campaign_content_scan {
+        handles.extend(spawn::<CampaignContentScan>(
+            ctx,
+            &expr,
+            CampaignContentScan::default,
+        ));
     }
     for (expr, resource) in [
         (s.media_scan, SyncResource::Media),

@@ -42,6 +42,8 @@ pub struct JobSettings {
     pub media_window: Span,
     /// At most one `requestSync` per account and resource within this span.
     pub sync_request_cooldown: Span,
+    /// YouTube Data API units campaign content pulls may spend per Pacific day.
+    pub campaign_youtube_daily_units: i64,
 }
 
 /// The scans' cron expressions (seconds, minutes, hours, day of month, month, day of week).
@@ -55,6 +57,8 @@ pub struct Schedules {
     pub audience_scan: Option<String>,
     /// Re-enqueues webhook deliveries that are due without a job.
     pub webhook_scan: Option<String>,
+    /// Campaign content due for its metrics (issue 10's cadence; every minute).
+    pub campaign_content_scan: Option<String>,
     pub queue_metrics: Option<String>,
 }
 
@@ -68,6 +72,7 @@ impl Default for Schedules {
             media_scan: Some("0 */30 * * * *".into()),
             audience_scan: Some("0 45 * * * *".into()),
             webhook_scan: Some("20 * * * * *".into()),
+            campaign_content_scan: Some("0 * * * * *".into()),
             queue_metrics: Some("*/15 * * * * *".into()),
         }
     }
@@ -93,6 +98,7 @@ impl Default for JobSettings {
             recent_media: Span::hours(48),
             media_window: Span::days(30),
             sync_request_cooldown: Span::minutes(5),
+            campaign_youtube_daily_units: 2_000,
         }
     }
 }

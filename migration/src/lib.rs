@@ -15,6 +15,7 @@ mod m20261124_000007_jobs;
 mod m20261124_000008_webhook_attempts;
 mod m20261124_000010_deauthorization_privacy;
 mod m20261124_000011_campaigns;
+mod m20261125_000012_platform_quota;
 mod m20261125_000090_link_event_notify;
 
 /// Every migration in the order it runs.
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000008_webhook_attempts::Migration),
             Box::new(m20261124_000010_deauthorization_privacy::Migration),
             Box::new(m20261124_000011_campaigns::Migration),
+            Box::new(m20261125_000012_platform_quota::Migration),
             Box::new(m20261125_000090_link_event_notify::Migration),
         ]
     }

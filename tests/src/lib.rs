@@ -496,6 +496,21 @@ impl TestApp {
 
     /// Creates an API key of `org` with `scopes`.
     pub async fn api_key_for(&self, org: OrgId, scopes: &[Scope]) -> String {
+        self.new_api_key(org, scopes, None).await
+    }
+
+    /// Creates an API key of the test organization with `scopes`, limited to `campaigns`.
+    pub async fn campaign_api_key(&self, scopes: &[Scope], campaigns: &[uuid::Uuid]) -> String {
+        self.new_api_key(self.org, scopes, Some(campaigns.to_vec()))
+            .await
+    }
+
+    async fn new_api_key(
+        &self,
+        org: OrgId,
+        scopes: &[Scope],
+        campaign_ids: Option<Vec<uuid::Uuid>>,
+    ) -> String {
         let conn = self.db.connect().await;
         let actor = domain::Actor::system("test");
         let created = domain::api_keys::create(
@@ -505,6 +520,7 @@ impl TestApp {
                 name: "test key",
                 scopes: scopes.to_vec(),
                 expires_at: None,
+                campaign_ids,
                 created_by: &actor,
             },
             chrono::Utc::now(),

@@ -396,6 +396,7 @@ async fn api_key(db: &sea_orm::DatabaseConnection, org: OrgId) -> anyhow::Result
         NewKey {
             name: "bench nested-read",
             scopes: vec![Scope::ProfilesRead, Scope::MetricsRead],
+            campaign_ids: None,
             expires_at: Some(chrono::Utc::now() + chrono::Duration::hours(6)),
             created_by: &Actor::system("bench"),
         },

@@ -313,6 +313,50 @@ pub const RULES: &[(&str, Rule)] = &[
     ),
 ];
 
+/// The root fields a campaign-limited API key may call (besides what its scopes require): reads
+/// only. What they answer is limited to the key's campaigns by the request's loader
+/// ([`super::loaders::Batch::visible`]); every mutation, webhook operation and admin read is
+/// refused, so such a key cannot change anything or reach data outside its campaigns.
+pub const CAMPAIGN_KEY_FIELDS: &[&str] = &[
+    "Query.node",
+    "Query.viewer",
+    "Query.creatorProfile",
+    "Query.creatorProfiles",
+    "Query.socialAccountByUrl",
+    "Query.campaign",
+    "Query.campaigns",
+    "Query.exportCampaignReport",
+    "Subscription.linkStatusChanged",
+];
+
+/// True when a campaign-limited API key may call `qualified` (`Query.campaign`).
+pub fn campaign_key_may_call(qualified: &str) -> bool {
+    CAMPAIGN_KEY_FIELDS.contains(&qualified)
+}
+
+/// The types a campaign-limited API key may read through `node(id:)`.
+pub const fn campaign_key_may_read(ty: NodeType) -> bool {
+    matches!(
+        ty,
+        NodeType::CreatorProfile
+            | NodeType::SocialAccount
+            | NodeType::Media
+            | NodeType::Campaign
+            | NodeType::Organization
+    )
+}
+
+fn campaign_limited(caller: &Caller) -> bool {
+    matches!(caller, Caller::ApiKey(k) if k.campaign_ids.is_some())
+}
+
+fn campaign_key_refused(name: &str) -> async_graphql::Error {
+    forbidden(format!(
+        "this API key is limited to campaigns and cannot call `{name}`; it reads its campaigns, \
+         their creators and their content only"
+    ))
+}
+
 /// What reading an object of type `ty` through `node(id:)` requires.
 pub const fn node_rule(ty: NodeType) -> Rule {
     match ty {
@@ -581,6 +625,9 @@ async fn decide(
             "`{name}` has no declared access rule and is refused"
         )));
     };
+    if campaign_limited(caller) && !campaign_key_may_call(&format!("{root}.{name}")) {
+        return Err(campaign_key_refused(name));
+    }
     if rule.per_item {
         // Checked item by item as the list resolves.
         return Ok(());
@@ -589,6 +636,9 @@ async fn decide(
         for id in ids_at(field, arg, vars) {
             // An id that is not one of ours resolves to null; nothing to protect.
             if let Some((ty, uuid)) = ids::decode(&id) {
+                if campaign_limited(caller) && !campaign_key_may_read(ty) {
+                    return Err(campaign_key_refused(name));
+                }
                 let rule = node_rule(ty);
                 check(shared, caller, name, &rule, || vec![(ty, uuid)]).await?;
             }

@@ -158,6 +158,10 @@ impl SocialAccount {
             kind: kind.map(Into::into),
             from,
             to,
+            only: api
+                .visible()
+                .await?
+                .map(|seen| seen.media.iter().copied().collect()),
         };
         let page = api
             .loader()
@@ -277,9 +281,14 @@ impl AccountQuery {
         #[graphql(desc = "The platform, needed for a bare handle.")] platform: Option<Platform>,
     ) -> Result<Option<SocialAccount>> {
         let api = ctx.api();
+        let seen = api.visible().await?;
         service::find_by_url(api.db(), api.org(), &url, platform.map(Into::into))
             .await
-            .map(|found| found.map(SocialAccount))
+            .map(|found| {
+                found
+                    .filter(|a| seen.as_ref().is_none_or(|s| s.account(a.account.id)))
+                    .map(SocialAccount)
+            })
             .map_err(|e| to_graphql(e, api.request_id()))
     }
 }

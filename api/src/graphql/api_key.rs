@@ -52,6 +52,17 @@ impl ApiKey {
         self.0.scopes.iter().map(|s| (*s).into()).collect()
     }
 
+    /// The campaigns the key is limited to: it sees only those campaigns, their participating
+    /// profiles and the content and metrics inside the campaign windows. Null for a key of the
+    /// whole organization.
+    async fn campaign_ids(&self) -> Option<Vec<ID>> {
+        self.0.campaign_ids.as_ref().map(|ids| {
+            ids.iter()
+                .map(|id| ids::encode(NodeType::Campaign, *id))
+                .collect()
+        })
+    }
+
     /// Who created the key (`user:<id>`).
     async fn created_by(&self) -> Option<&str> {
         self.0.created_by.as_deref()
@@ -104,6 +115,10 @@ pub struct CreateApiKeyInput {
     pub scopes: Vec<ApiKeyScope>,
     /// When the key stops working by itself; never when omitted.
     pub expires_at: Option<DateTime<Utc>>,
+    /// Limits the key to these campaigns (a brand's key): it then reads only those campaigns,
+    /// their participating profiles and the content and metrics inside the campaign windows, and
+    /// calls no mutation. Omitted: the whole organization.
+    pub campaign_ids: Option<Vec<ID>>,
 }
 
 /// The result of `createApiKey`.
@@ -163,10 +178,29 @@ impl ApiKeyMutation {
     ) -> Result<CreateApiKeyPayload> {
         let api = ctx.api();
         let actor = api.actor();
+        let campaign_ids = match input.campaign_ids {
+            None => None,
+            Some(list) => {
+                let mut uuids = Vec::with_capacity(list.len());
+                for id in &list {
+                    match ids::decode_as(NodeType::Campaign, id) {
+                        Some(uuid) => uuids.push(uuid),
+                        None => {
+                            return Ok(CreateApiKeyPayload {
+                                user_errors: vec![UserError::not_found("campaignIds", "campaign")],
+                                ..Default::default()
+                            })
+                        }
+                    }
+                }
+                Some(uuids)
+            }
+        };
         let new = NewKey {
             name: &input.name,
             scopes: input.scopes.into_iter().map(Into::into).collect(),
             expires_at: input.expires_at,
+            campaign_ids,
             created_by: &actor,
         };
         match api_keys::create(api.db(), api.org(), new, Utc::now()).await {

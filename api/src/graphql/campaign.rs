@@ -51,13 +51,7 @@ impl From<ExportFormat> for export::Format {
 /// The caller's campaign limitation: inserted into the request by authentication for
 /// campaign-limited API keys; everyone else sees every campaign of the organization.
 pub fn campaign_access(ctx: &Context<'_>) -> CampaignAccess {
-    match ctx.api().caller() {
-        domain::access::Caller::ApiKey(key) => match &key.campaign_ids {
-            Some(ids) => CampaignAccess::Only(ids.iter().copied().collect()),
-            None => CampaignAccess::All,
-        },
-        domain::access::Caller::User(_) => CampaignAccess::All,
-    }
+    CampaignAccess::of_caller(ctx.api().caller())
 }
 
 fn actor(ctx: &Context<'_>) -> Actor {
@@ -160,6 +154,26 @@ impl Campaign {
         .await
         .map_err(|e| to_graphql(e, api.request_id()))?;
         Ok(CampaignReport(report))
+    }
+    /// True while the campaign's YouTube content waits for the next quota day (midnight
+    /// Pacific): today's YouTube Data API budget for campaign pulls
+    /// (`jobs.campaign_youtube_daily_units`) is spent, or YouTube refused for quota. Its numbers
+    /// are then older than the usual cadence.
+    async fn slowed_by_quota(&self, ctx: &Context<'_>) -> Result<bool> {
+        let api = ctx.api();
+        campaigns::pull::quota_status(api.db(), api.org(), self.0.id, api.now())
+            .await
+            .map(|s| s.slowed)
+            .map_err(|e| to_graphql(e, api.request_id()))
+    }
+    /// YouTube Data API units campaign content pulls spent today (the quota day starts at
+    /// midnight Pacific; all campaigns share the budget).
+    async fn youtube_units_spent_today(&self, ctx: &Context<'_>) -> Result<i64> {
+        let api = ctx.api();
+        campaigns::pull::quota_status(api.db(), api.org(), self.0.id, api.now())
+            .await
+            .map(|s| s.youtube_units_spent_today)
+            .map_err(|e| to_graphql(e, api.request_id()))
     }
 }
 

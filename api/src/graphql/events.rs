@@ -247,7 +247,21 @@ impl EventSubscription {
                 .map_err(|e| internal(&e, request_id))?,
         };
         let mut replay = after.is_some();
-        let wanted = |e: &link_event::Model| e.kind != kind::WEBHOOK_ENDPOINT_DISABLED;
+        // A campaign-limited key hears only of its campaigns' accounts, and of campaign events
+        // only those of its campaigns.
+        let seen = api.visible().await?;
+        let wanted = move |e: &link_event::Model| {
+            e.kind != kind::WEBHOOK_ENDPOINT_DISABLED
+                && seen.as_ref().is_none_or(|s| {
+                    e.account_id.is_some_and(|a| s.account(a))
+                        && e.detail
+                            .as_ref()
+                            .and_then(|d| d.get("campaignId"))
+                            .and_then(|c| c.as_str())
+                            .and_then(|c| uuid::Uuid::parse_str(c).ok())
+                            .is_none_or(|c| s.campaigns.contains(&c))
+                })
+        };
 
         Ok(async_stream::stream! {
             let _slot = slot;

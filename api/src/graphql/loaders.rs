@@ -2,13 +2,20 @@
 //! the loader collects the keys of a whole page and answers them with one statement per edge.
 //! A loader is made per request (`new_loader`), bound to the request's organization, so its
 //! cache never crosses tenants or requests.
+//!
+//! It is also bound to the caller's campaign limitation: for a campaign-limited API key every
+//! edge answers only what [`Visible`] allows (the campaigns' profiles and accounts, their content
+//! media, daily metrics inside the campaign windows, no audiences), so a nested field can never
+//! reach further than the root fields do.
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use chrono::NaiveDate;
 use domain::accounts::{data, service::AccountWithLink};
+use domain::campaigns::{access as campaign_access, CampaignAccess, Visible};
 use domain::entities::{
     audience, creator_profile, link_event, media, media_metric, metric_snapshot, sync_state,
 };
@@ -29,6 +36,8 @@ pub struct Batch {
     db: DatabaseConnection,
     org: OrgId,
     request_id: Uuid,
+    access: CampaignAccess,
+    visible: tokio::sync::OnceCell<Option<Arc<Visible>>>,
 }
 
 /// A loader for one request. Its batches run in spawned tasks that keep counting statements
@@ -43,6 +52,8 @@ pub fn new_loader(
             db,
             org: ctx.caller.org(),
             request_id: ctx.request_id,
+            access: CampaignAccess::of_caller(&ctx.caller),
+            visible: tokio::sync::OnceCell::new(),
         },
         move |fut| tokio::spawn(statements.scope(fut)),
         HashMapCache::default(),
@@ -105,6 +116,35 @@ pub struct EventsPageOf {
 }
 
 impl Batch {
+    /// What a campaign-limited caller may see (read once per request); `None` when the caller
+    /// is not limited.
+    pub async fn visible(&self) -> async_graphql::Result<Option<Arc<Visible>>> {
+        self.visible
+            .get_or_try_init(|| async {
+                campaign_access::visible(&self.db, self.org, &self.access)
+                    .await
+                    .map(|v| v.map(Arc::new))
+            })
+            .await
+            .cloned()
+            .map_err(|e| self.fail(e))
+    }
+
+    /// Keeps the entries of `map` whose value `keep` allows, when the caller is limited.
+    async fn only_visible<K, V>(
+        &self,
+        map: HashMap<K, V>,
+        keep: impl Fn(&Visible, &V) -> bool,
+    ) -> async_graphql::Result<HashMap<K, V>>
+    where
+        K: Hash + Eq,
+    {
+        match self.visible().await? {
+            None => Ok(map),
+            Some(seen) => Ok(map.into_iter().filter(|(_, v)| keep(&seen, v)).collect()),
+        }
+    }
+
     fn fail(&self, e: domain::DomainError) -> async_graphql::Error {
         to_graphql(e, self.request_id)
     }
@@ -167,10 +207,14 @@ impl Loader<ProfileById> for Batch {
         keys: &[ProfileById],
     ) -> Result<HashMap<ProfileById, Self::Value>, Self::Error> {
         let rows = domain::profiles::get_many(&self.db, self.org, &ids(keys, |k| k.0)).await;
-        self.done_one(
+        let found = self.done_one(
             keys,
             rows.map(|rows| rows.into_iter().map(|p| (ProfileById(p.id), p)).collect()),
-        )
+        )?;
+        self.only_visible(found, |seen, p| {
+            p.as_ref().is_some_and(|p| seen.profile(p.id))
+        })
+        .await
     }
 }
 
@@ -184,14 +228,18 @@ impl Loader<AccountById> for Batch {
     ) -> Result<HashMap<AccountById, Self::Value>, Self::Error> {
         let rows =
             domain::accounts::service::get_many(&self.db, self.org, &ids(keys, |k| k.0)).await;
-        self.done_one(
+        let found = self.done_one(
             keys,
             rows.map(|rows| {
                 rows.into_iter()
                     .map(|a| (AccountById(a.account.id), a))
                     .collect()
             }),
-        )
+        )?;
+        self.only_visible(found, |seen, a| {
+            a.as_ref().is_some_and(|a| seen.account(a.account.id))
+        })
+        .await
     }
 }
 
@@ -205,14 +253,19 @@ impl Loader<AccountsOfProfile> for Batch {
     ) -> Result<HashMap<AccountsOfProfile, Self::Value>, Self::Error> {
         let rows =
             domain::accounts::service::for_profiles(&self.db, self.org, &ids(keys, |k| k.0)).await;
+        let seen = self.visible().await?;
         self.done_many(
             keys,
             rows.map(|rows| {
-                group(rows.into_iter().filter_map(|a| {
-                    a.account
-                        .profile_id
-                        .map(|profile| (AccountsOfProfile(profile), a))
-                }))
+                group(
+                    rows.into_iter()
+                        .filter(|a| seen.as_ref().is_none_or(|s| s.account(a.account.id)))
+                        .filter_map(|a| {
+                            a.account
+                                .profile_id
+                                .map(|profile| (AccountsOfProfile(profile), a))
+                        }),
+                )
             }),
         )
     }
@@ -227,14 +280,18 @@ impl Loader<LatestMetricsOf> for Batch {
         keys: &[LatestMetricsOf],
     ) -> Result<HashMap<LatestMetricsOf, Self::Value>, Self::Error> {
         let rows = data::latest_metrics(&self.db, self.org, &ids(keys, |k| k.0)).await;
-        self.done_one(
+        let found = self.done_one(
             keys,
             rows.map(|rows| {
                 rows.into_iter()
                     .map(|m| (LatestMetricsOf(m.account_id), m))
                     .collect()
             }),
-        )
+        )?;
+        self.only_visible(found, |seen, m| {
+            m.as_ref().is_some_and(|m| seen.day(m.account_id, m.day))
+        })
+        .await
     }
 }
 
@@ -257,6 +314,11 @@ impl Loader<MetricsOf> for Batch {
                 out.insert(MetricsOf { account, from, to }, snapshots);
             }
         }
+        if let Some(seen) = self.visible().await? {
+            for snapshots in out.values_mut() {
+                snapshots.retain(|m| seen.day(m.account_id, m.day));
+            }
+        }
         Ok(complete(keys, out))
     }
 }
@@ -269,7 +331,14 @@ impl Loader<StoriesOf> for Batch {
         &self,
         keys: &[StoriesOf],
     ) -> Result<HashMap<StoriesOf, Self::Value>, Self::Error> {
-        let rows = data::stories(&self.db, self.org, &ids(keys, |k| k.0)).await;
+        let seen = self.visible().await?;
+        let rows = data::stories(&self.db, self.org, &ids(keys, |k| k.0))
+            .await
+            .map(|rows| {
+                rows.into_iter()
+                    .filter(|m| seen.as_ref().is_none_or(|s| s.media(m.id)))
+                    .collect::<Vec<_>>()
+            });
         self.done_many(
             keys,
             rows.map(|rows| group(rows.into_iter().map(|m| (StoriesOf(m.account_id), m)))),
@@ -285,6 +354,10 @@ impl Loader<AudienceOf> for Batch {
         &self,
         keys: &[AudienceOf],
     ) -> Result<HashMap<AudienceOf, Self::Value>, Self::Error> {
+        // A campaign-limited caller never sees audiences.
+        if self.visible().await?.is_some() {
+            return Ok(complete_one(keys, HashMap::new()));
+        }
         let rows = data::audiences(&self.db, self.org, &ids(keys, |k| k.0)).await;
         self.done_one(
             keys,
@@ -306,14 +379,18 @@ impl Loader<LatestMediaMetricsOf> for Batch {
         keys: &[LatestMediaMetricsOf],
     ) -> Result<HashMap<LatestMediaMetricsOf, Self::Value>, Self::Error> {
         let rows = data::latest_media_metrics(&self.db, self.org, &ids(keys, |k| k.0)).await;
-        self.done_one(
+        let found = self.done_one(
             keys,
             rows.map(|rows| {
                 rows.into_iter()
                     .map(|m| (LatestMediaMetricsOf(m.media_id), m))
                     .collect()
             }),
-        )
+        )?;
+        self.only_visible(found, |seen, m| {
+            m.as_ref().is_some_and(|m| seen.media(m.media_id))
+        })
+        .await
     }
 }
 
@@ -325,10 +402,17 @@ impl Loader<MembersOf> for Batch {
         &self,
         keys: &[MembersOf],
     ) -> Result<HashMap<MembersOf, Self::Value>, Self::Error> {
+        let seen = self.visible().await?;
         let rows = domain::profiles::members_of(&self.db, self.org, &ids(keys, |k| k.0)).await;
         self.done_many(
             keys,
-            rows.map(|rows| group(rows.into_iter().map(|(g, p)| (MembersOf(g), p)))),
+            rows.map(|rows| {
+                group(
+                    rows.into_iter()
+                        .filter(|(_, p)| seen.as_ref().is_none_or(|s| s.profile(p.id)))
+                        .map(|(g, p)| (MembersOf(g), p)),
+                )
+            }),
         )
     }
 }
@@ -338,10 +422,17 @@ impl Loader<GroupsOf> for Batch {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[GroupsOf]) -> Result<HashMap<GroupsOf, Self::Value>, Self::Error> {
+        let seen = self.visible().await?;
         let rows = domain::profiles::groups_of(&self.db, self.org, &ids(keys, |k| k.0)).await;
         self.done_many(
             keys,
-            rows.map(|rows| group(rows.into_iter().map(|(m, p)| (GroupsOf(m), p)))),
+            rows.map(|rows| {
+                group(
+                    rows.into_iter()
+                        .filter(|(_, p)| seen.as_ref().is_none_or(|s| s.profile(p.id)))
+                        .map(|(m, p)| (GroupsOf(m), p)),
+                )
+            }),
         )
     }
 }

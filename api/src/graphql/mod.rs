@@ -182,6 +182,12 @@ impl Api<'_> {
         }
     }
 
+    /// What a campaign-limited API key may see (computed once per request); `None` for every
+    /// other caller. Every read that is not behind the loader filters by it.
+    pub async fn visible(&self) -> async_graphql::Result<Option<Arc<domain::campaigns::Visible>>> {
+        self.loader.loader().visible().await
+    }
+
     /// The request's batching loader (one per request, so caches never cross tenants).
     pub fn loader(&self) -> &loaders::AppLoader {
         self.loader

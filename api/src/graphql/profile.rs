@@ -315,6 +315,9 @@ impl ProfileQuery {
         let Some(uuid) = ids::decode_as(NodeType::CreatorProfile, &id) else {
             return Ok(None);
         };
+        if api.visible().await?.is_some_and(|s| !s.profile(uuid)) {
+            return Ok(None);
+        }
         match domain::profiles::get(api.db(), api.org(), uuid).await {
             Ok(p) => Ok(Some(CreatorProfile(p))),
             Err(domain::DomainError::NotFound { .. }) => Ok(None),
@@ -351,6 +354,9 @@ impl ProfileQuery {
         let req = keyset_request(ctx, &tag, first, after, last, before)?;
         let mut filter: ProfileFilter = filter.unwrap_or_default().into();
         filter.only = api.caller().profile_limit().map(<[_]>::to_vec);
+        if let Some(seen) = api.visible().await? {
+            filter.only = Some(seen.profiles.iter().copied().collect());
+        }
         let domain_order = order.domain();
         let page = domain::profiles::list(
             api.db(),

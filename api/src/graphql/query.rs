@@ -52,10 +52,14 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
             .await?
             .flatten()
             .map(|a| Node::SocialAccount(SocialAccount(a))),
-        NodeType::Media => domain::accounts::data::media_by_id(api.db(), api.org(), uuid)
-            .await
-            .map_err(|e| to_graphql(e, api.request_id()))?
-            .map(|m| Node::Media(Media(m))),
+        NodeType::Media => {
+            let seen = api.visible().await?;
+            domain::accounts::data::media_by_id(api.db(), api.org(), uuid)
+                .await
+                .map_err(|e| to_graphql(e, api.request_id()))?
+                .filter(|m| seen.as_ref().is_none_or(|s| s.media(m.id)))
+                .map(|m| Node::Media(Media(m)))
+        }
         NodeType::Organization => organization_of(ctx, uuid).await?.map(Node::Organization),
         NodeType::WebhookEndpoint => {
             match domain::webhooks::get_endpoint(api.db(), api.org(), uuid).await {

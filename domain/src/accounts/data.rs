@@ -79,6 +79,8 @@ pub struct MediaFilter {
     pub from: Option<DateTime<Utc>>,
     /// Taken before.
     pub to: Option<DateTime<Utc>>,
+    /// Only these media (a campaign-limited caller's campaign content); `None` for all.
+    pub only: Option<Vec<Uuid>>,
 }
 
 const MEDIA_ORDER: Keyset<media::Column> = Keyset {
@@ -115,6 +117,9 @@ pub async fn media_page(
     }
     if let Some(to) = filter.to {
         select = select.filter(media::Column::TakenAt.lt(to));
+    }
+    if let Some(only) = &filter.only {
+        select = select.filter(media::Column::Id.is_in(only.iter().copied()));
     }
     Ok(pagination::by_keyset(db, select, &MEDIA_ORDER, req, default_size).await?)
 }

@@ -565,45 +565,77 @@ pub async fn account_broke(
     actor: &Actor,
     at: DateTime<Utc>,
 ) -> DomainResult<usize> {
-    if !matches!(to, LinkStatus::Invalid | LinkStatus::Expired) {
+    accounts_broke(db, std::slice::from_ref(account), to, reason, actor, at).await
+}
+
+/// [`account_broke`] for a batch of accounts that made the same change (the expiry sweep): two
+/// reads and one insert whatever the batch size.
+pub async fn accounts_broke(
+    db: &impl ConnectionTrait,
+    accounts: &[social_account::Model],
+    to: LinkStatus,
+    reason: Option<String>,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> DomainResult<usize> {
+    if !matches!(to, LinkStatus::Invalid | LinkStatus::Expired) || accounts.is_empty() {
         return Ok(0);
     }
-    let campaign_ids: BTreeSet<Uuid> = campaign_content::Entity::find()
-        .filter(campaign_content::Column::OrganizationId.eq(account.organization_id))
-        .filter(campaign_content::Column::AccountId.eq(account.id))
+    let content = campaign_content::Entity::find()
+        .filter(campaign_content::Column::AccountId.is_in(accounts.iter().map(|a| a.id)))
         .filter(campaign_content::Column::RemovedAt.is_null())
+        .all(db)
+        .await?;
+    if content.is_empty() {
+        return Ok(0);
+    }
+    let active: HashMap<Uuid, campaign::Model> = campaign::Entity::find()
+        .filter(campaign::Column::Status.eq(CampaignStatus::Active))
+        .filter(campaign::Column::Id.is_in(content.iter().map(|c| c.campaign_id)))
         .all(db)
         .await?
         .into_iter()
-        .map(|c| c.campaign_id)
+        .map(|c| (c.id, c))
         .collect();
-    let active = campaign::Entity::find()
-        .filter(campaign::Column::OrganizationId.eq(account.organization_id))
-        .filter(campaign::Column::Status.eq(CampaignStatus::Active))
-        .filter(campaign::Column::Id.is_in(campaign_ids))
-        .order_by_asc(campaign::Column::Id)
-        .all(db)
-        .await?;
-    for c in &active {
-        events::record(
-            db,
-            NewEvent {
-                org: OrgId::new(account.organization_id),
-                account_id: Some(account.id),
-                profile_id: account.profile_id,
-                platform: Some(account.platform),
-                kind: kind::CAMPAIGN_ACCOUNT_BROKEN,
-                from: None,
-                to: Some(to),
-                reason: reason.clone(),
-                actor: actor.clone(),
-                detail: Some(json!({ "campaignId": c.id, "campaignName": c.name })),
-                occurred_at: at,
-            },
-        )
-        .await?;
+    let mut pairs: BTreeSet<(Uuid, Uuid)> = BTreeSet::new();
+    for c in &content {
+        if active.contains_key(&c.campaign_id) {
+            pairs.insert((c.account_id, c.campaign_id));
+        }
     }
-    Ok(active.len())
+    let mut new_events = Vec::new();
+    for (account_id, campaign_id) in &pairs {
+        let (Some(account), Some(c)) = (
+            accounts.iter().find(|a| a.id == *account_id),
+            active.get(campaign_id),
+        ) else {
+            continue;
+        };
+        if c.organization_id != account.organization_id {
+            continue;
+        }
+        new_events.push(events::active_model(NewEvent {
+            org: OrgId::new(account.organization_id),
+            account_id: Some(account.id),
+            profile_id: account.profile_id,
+            platform: Some(account.platform),
+            kind: kind::CAMPAIGN_ACCOUNT_BROKEN,
+            from: None,
+            to: Some(to),
+            reason: reason.clone(),
+            actor: actor.clone(),
+            detail: Some(json!({ "campaignId": c.id, "campaignName": c.name })),
+            occurred_at: at,
+        }));
+    }
+    let written = new_events.len();
+    if written > 0 {
+        crate::entities::link_event::Entity::insert_many(new_events)
+            .exec_without_returning(db)
+            .await?;
+        tracing::info!(events = written, to = ?to, "campaign accounts broke");
+    }
+    Ok(written)
 }
 
 /// Content whose metrics are due for a pull at `now`, soonest first, across organizations (the

@@ -10,6 +10,7 @@ pub mod cadence;
 pub mod content;
 pub mod export;
 pub mod matcher;
+pub mod pull;
 pub mod report;
 
 use std::collections::BTreeSet;
@@ -30,7 +31,7 @@ use crate::kinds::CampaignStatus;
 use crate::pagination::{self, Page, PageRequest};
 use crate::tenant::OrgId;
 
-pub use access::CampaignAccess;
+pub use access::{CampaignAccess, Visible};
 pub use content::{add_post_by_url, match_new_media, remove_content, AddedPost};
 pub use matcher::Rules;
 

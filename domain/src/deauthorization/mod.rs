@@ -165,7 +165,17 @@ async fn invalidate(
             now,
         );
         event.detail = Some(removal.detail.clone());
+        let actor = event.actor.clone();
         events::record(db, event).await?;
+        crate::campaigns::content::account_broke(
+            db,
+            account,
+            LinkStatus::Invalid,
+            Some(reason.as_str().to_owned()),
+            &actor,
+            now,
+        )
+        .await?;
     }
     Ok(true)
 }

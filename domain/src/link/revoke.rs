@@ -178,6 +178,15 @@ async fn erase(
         ),
     )
     .await?;
+    crate::campaigns::content::account_broke(
+        txn,
+        account,
+        LinkStatus::Invalid,
+        Some(reason.as_str().to_owned()),
+        actor,
+        now,
+    )
+    .await?;
     Ok(updated)
 }
 

@@ -310,7 +310,37 @@ async fn record_transitions(
             Some(e)
         })
         .collect();
-    insert_events(db, events).await
+    insert_events(db, events).await?;
+    // Content of these accounts in ACTIVE campaigns: the brand hears of it in the same
+    // transaction (nothing unless `to` is INVALID or EXPIRED), one batch per distinct reason.
+    if matches!(to, LinkStatus::Invalid | LinkStatus::Expired) {
+        let mut by_reason: std::collections::BTreeMap<Option<String>, Vec<social_account::Model>> =
+            std::collections::BTreeMap::new();
+        for l in moved {
+            if let Some(account) = accounts.iter().find(|a| a.id == l.account_id) {
+                by_reason
+                    .entry(reason(l))
+                    .or_default()
+                    .push(account.clone());
+            }
+        }
+        for (why, batch) in by_reason {
+            crate::campaigns::content::accounts_broke(
+                db,
+                &batch,
+                to,
+                why,
+                &Actor::system("expire-links"),
+                now,
+            )
+            .await
+            .map_err(|e| match e {
+                crate::DomainError::Database(e) => e,
+                other => sea_orm::DbErr::Custom(other.to_string()),
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// One INSERT for the whole batch.

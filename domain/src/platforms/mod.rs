@@ -295,6 +295,17 @@ pub trait PlatformClient: Send + Sync {
         Ok(Vec::new())
     }
 
+    /// Fresh counters of some items already known (campaign content pulled on its own cadence):
+    /// one item per id the platform still serves, with its kind as given and its metrics now.
+    /// Meta: one insights request per item; TikTok: one `video/query` per 20 ids; YouTube: one
+    /// `videos.list` (1 quota unit) per 50 ids. Items the platform no longer serves are left out.
+    async fn media_insights(
+        &self,
+        token: &Secret,
+        account_id: &str,
+        items: &[(String, crate::kinds::MediaKind)],
+    ) -> Result<Vec<MediaItem>, PlatformError>;
+
     /// Account counters per day for `from..=to`. Empty where the platform keeps no history (TikTok).
     async fn daily_metrics(
         &self,

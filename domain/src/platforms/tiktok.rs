@@ -385,6 +385,29 @@ impl PlatformClient for TiktokClient {
         Ok(items)
     }
 
+    /// `/v2/video/query/` with the ids, 20 per request (the API's maximum).
+    async fn media_insights(
+        &self,
+        token: &Secret,
+        _account_id: &str,
+        items: &[(String, MediaKind)],
+    ) -> Result<Vec<MediaItem>, PlatformError> {
+        let url = endpoint(&self.config.api_base, &["v2", "video", "query", ""]);
+        let mut out = Vec::new();
+        for chunk in items.chunks(20) {
+            let ids: Vec<&str> = chunk.iter().map(|(id, _)| id.as_str()).collect();
+            let request = self
+                .http
+                .post(url.clone())
+                .query(&[("fields", VIDEO_FIELDS)])
+                .bearer_auth(token.expose())
+                .json(&json!({ "filters": { "video_ids": ids } }));
+            let reply = self.call(request, &[token.expose()]).await?;
+            out.extend(parse_video_page(&reply.body)?.0);
+        }
+        Ok(out)
+    }
+
     /// The Display API keeps no per-day history; callers snapshot [`Profile::followers`] instead.
     async fn daily_metrics(
         &self,

@@ -256,6 +256,31 @@ async fn every_operation_answers_each_kind_of_caller_as_its_rule_says(backend: B
     ];
     let other_admin = Credential::Bearer(app.token_for(other_org, Role::Admin, &[]));
     let other_creator = Credential::Bearer(app.token(Role::Creator, &[p2]));
+    // A brand's key limited to a campaign of another creator, holding every scope: it may call
+    // only the reads of `CAMPAIGN_KEY_FIELDS`, and they never show the marked profiles.
+    let brand_creator = insert_profile(&app, app.org, "Brand creator").await;
+    let brand_campaign = {
+        let db = app.db.connect().await;
+        let now = chrono::Utc::now();
+        domain::campaigns::create(
+            &db,
+            app.org,
+            domain::campaigns::NewCampaign {
+                name: "Brand campaign".into(),
+                brand: "Acme".into(),
+                starts_at: now - chrono::Duration::days(1),
+                ends_at: now + chrono::Duration::days(10),
+                hashtags: vec!["#acme".into()],
+                mentions: vec![],
+                profile_ids: vec![brand_creator],
+            },
+            now,
+        )
+        .await
+        .expect("campaign")
+        .id
+    };
+    let brand_key = Credential::ApiKey(app.campaign_api_key(&Scope::ALL, &[brand_campaign]).await);
 
     let ops = operations(&app, &id).await;
     assert!(
@@ -344,6 +369,32 @@ async fn every_operation_answers_each_kind_of_caller_as_its_rule_says(backend: B
                 );
                 assert!(!leaks(&body), "{}: {body}", op.qualified);
             }
+        }
+        let (status, body) = call(brand_key.clone()).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{} with a campaign key: {body}",
+            op.qualified
+        );
+        assert!(
+            !leaks(&body),
+            "{} leaks outside the campaign: {body}",
+            op.qualified
+        );
+        if access::campaign_key_may_call(&op.qualified) {
+            assert!(
+                !codes(&body).contains(&"FORBIDDEN".to_owned()),
+                "{} with a campaign key was refused: {body}",
+                op.qualified
+            );
+        } else {
+            assert!(
+                codes(&body).contains(&"FORBIDDEN".to_owned())
+                    && body.to_string().contains("limited to campaigns"),
+                "{} with a campaign key: {body}",
+                op.qualified
+            );
         }
         if rule.staff == Staff::Admin {
             let (_, body) = call(Credential::Bearer(app.token(Role::Manager, &[]))).await;

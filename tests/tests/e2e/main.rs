@@ -8,6 +8,7 @@ mod auth;
 mod bench;
 mod browser;
 mod callbacks;
+mod campaign_pulls;
 mod campaigns;
 mod canary;
 mod cli;

@@ -100,6 +100,14 @@ impl PlatformClient for RotatingTokens {
     ) -> Result<Vec<MediaItem>, PlatformError> {
         Ok(vec![])
     }
+    async fn media_insights(
+        &self,
+        _: &Secret,
+        _: &str,
+        _: &[(String, domain::MediaKind)],
+    ) -> Result<Vec<MediaItem>, PlatformError> {
+        Ok(vec![])
+    }
     async fn daily_metrics(
         &self,
         _: &Secret,

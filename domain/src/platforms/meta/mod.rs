@@ -378,6 +378,57 @@ impl PlatformClient for MetaClient {
         self.with_insights(token, items, MEDIA_METRICS).await
     }
 
+    /// Insights of each item by id (stories with the story metrics). An item the platform does
+    /// not serve any more (deleted, or a story past its window) is left out.
+    async fn media_insights(
+        &self,
+        token: &Secret,
+        _account_id: &str,
+        items: &[(String, crate::kinds::MediaKind)],
+    ) -> Result<Vec<MediaItem>, PlatformError> {
+        let wanted = |story: bool| {
+            items
+                .iter()
+                .filter(|(_, k)| (*k == crate::kinds::MediaKind::Story) == story)
+                .map(|(id, kind)| MediaItem {
+                    platform_media_id: id.clone(),
+                    kind: *kind,
+                    caption: None,
+                    permalink: None,
+                    media_url: None,
+                    thumbnail_url: None,
+                    taken_at: None,
+                    metrics: super::MediaMetrics::default(),
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut out = Vec::new();
+        for (story, metrics) in [(false, MEDIA_METRICS), (true, STORY_METRICS)] {
+            let list = wanted(story);
+            if list.is_empty() {
+                continue;
+            }
+            let fetched: Vec<Option<MediaItem>> = stream::iter(list)
+                .map(|mut item| async move {
+                    let url = self.graph(&[item.platform_media_id.as_str(), "insights"]);
+                    match self.get(url, token.expose(), &[("metric", metrics)]).await {
+                        Ok(reply) => {
+                            apply_insights(&mut item.metrics, &parse_insight_values(&reply.body)?);
+                            Ok(Some(item))
+                        }
+                        // Meta answers an id it does not serve (deleted, a closed story) with 100.
+                        Err(PlatformError::BadRequest { .. }) => Ok(None),
+                        Err(other) => Err(other),
+                    }
+                })
+                .buffered(INSIGHT_CONCURRENCY)
+                .try_collect()
+                .await?;
+            out.extend(fetched.into_iter().flatten());
+        }
+        Ok(out)
+    }
+
     /// The stories live now (24 hours) with their insights; poll often enough not to miss any.
     async fn stories(
         &self,

@@ -315,6 +315,32 @@ impl PlatformClient for YoutubeClient {
         Ok(items)
     }
 
+    /// `videos.list` by id, 50 per request (1 quota unit each).
+    async fn media_insights(
+        &self,
+        token: &Secret,
+        _channel_id: &str,
+        items: &[(String, crate::kinds::MediaKind)],
+    ) -> Result<Vec<MediaItem>, PlatformError> {
+        let mut out = Vec::new();
+        for chunk in items.chunks(50) {
+            let ids = chunk
+                .iter()
+                .map(|(id, _)| id.as_str())
+                .collect::<Vec<_>>()
+                .join(",");
+            let query = [
+                ("part", "statistics,snippet,contentDetails"),
+                ("id", ids.as_str()),
+                ("maxResults", "50"),
+            ];
+            out.extend(parse_videos(
+                &self.data_api(token, "videos", &query).await?.body,
+            )?);
+        }
+        Ok(out)
+    }
+
     /// One Analytics report with `dimensions=day`; engagements are likes + comments + shares.
     async fn daily_metrics(
         &self,

@@ -1,0 +1,308 @@
+//! Pulling campaign content on its own cadence ([`super::cadence`]): the content due now is
+//! claimed (so concurrent scans hand out disjoint work), grouped by account, and each account's
+//! items are read in one `media_insights` call and stored as `media_metric` rows. YouTube units
+//! are budgeted per day across workers ([`crate::quota`]); when the budget is spent the items wait
+//! for the next quota day and the campaign shows `slowedByQuota`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use uuid::Uuid;
+
+use super::content::record_pull;
+use crate::entities::{campaign_content, link, media, media_metric, social_account};
+use crate::error::{DomainError, DomainResult};
+use crate::kinds::{LinkStatus, Provider};
+use crate::platforms::{next_pacific_midnight, MediaItem, PlatformClient, PlatformError};
+use crate::quota;
+use crate::vault::{Aad, Keyring, TokenKind};
+
+/// Claims up to `limit` content items due at `now` by pushing their `next_pull_at` to
+/// `now + claim_for` (a conditional update, so two scans never claim the same item), and
+/// returns them grouped by account. A claimed item whose pull never happens is due again when the
+/// claim runs out.
+pub async fn claim_due(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    claim_for: Duration,
+    limit: u64,
+) -> DomainResult<BTreeMap<Uuid, Vec<Uuid>>> {
+    let due: Vec<Uuid> = campaign_content::Entity::find()
+        .select_only()
+        .column(campaign_content::Column::Id)
+        .filter(campaign_content::Column::RemovedAt.is_null())
+        .filter(campaign_content::Column::NextPullAt.lte(now))
+        .order_by_asc(campaign_content::Column::NextPullAt)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if due.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let claimed = campaign_content::Entity::update_many()
+        .col_expr(
+            campaign_content::Column::NextPullAt,
+            Expr::value(Some(now + claim_for)),
+        )
+        .filter(campaign_content::Column::Id.is_in(due.iter().copied()))
+        .filter(campaign_content::Column::NextPullAt.lte(now))
+        .filter(campaign_content::Column::RemovedAt.is_null())
+        .exec_with_returning(db)
+        .await?;
+    let mut by_account: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
+    for row in claimed {
+        by_account.entry(row.account_id).or_default().push(row.id);
+    }
+    Ok(by_account)
+}
+
+/// What one account's pull did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PullOutcome {
+    /// Metrics were stored for `stored` of `items` items (the others are gone from the platform).
+    Pulled { items: usize, stored: usize },
+    /// The account's link is not usable: the items are rescheduled without a call (the report
+    /// shows their last numbers as stale).
+    NotLinked,
+    /// The platform's quota or our daily budget is spent: the items wait until `until`.
+    Deferred { until: DateTime<Utc> },
+    /// The access token is expired or was rejected: refresh link `link_id` and pull again
+    /// (nothing was rescheduled; the items stay claimed).
+    TokenRejected { link_id: Uuid },
+}
+
+/// The knobs of a pull.
+#[derive(Debug, Clone, Copy)]
+pub struct PullSettings {
+    /// YouTube Data API units campaign pulls may spend per Pacific day.
+    pub youtube_daily_units: i64,
+}
+
+/// Pulls the metrics of `content_ids` (all of `account_id`) with `client`, stores a
+/// `media_metric` row per item the platform still serves, and schedules each item's next pull.
+/// Platform failures that retrying can fix come back as `Err` (the job retries; the claim keeps
+/// the items from being handed out twice meanwhile).
+#[tracing::instrument(skip_all, fields(account_id = %account_id, items = content_ids.len()))]
+pub async fn pull_account(
+    db: &DatabaseConnection,
+    client: &dyn PlatformClient,
+    keyring: &Keyring,
+    account_id: Uuid,
+    content_ids: &[Uuid],
+    settings: PullSettings,
+    now: DateTime<Utc>,
+) -> DomainResult<PullOutcome> {
+    let rows = campaign_content::Entity::find()
+        .filter(campaign_content::Column::AccountId.eq(account_id))
+        .filter(campaign_content::Column::Id.is_in(content_ids.iter().copied()))
+        .filter(campaign_content::Column::RemovedAt.is_null())
+        .all(db)
+        .await?;
+    if rows.is_empty() {
+        return Ok(PullOutcome::Pulled {
+            items: 0,
+            stored: 0,
+        });
+    }
+    let account = social_account::Entity::find_by_id(account_id)
+        .one(db)
+        .await?
+        .ok_or(DomainError::not_found("social account"))?;
+    let media_rows = media::Entity::find()
+        .filter(media::Column::Id.is_in(rows.iter().map(|r| r.media_id)))
+        .all(db)
+        .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let reschedule = |at: DateTime<Utc>| {
+        let ids = ids.clone();
+        async move {
+            for id in ids {
+                record_pull(db, id, at).await?;
+            }
+            Ok::<(), DomainError>(())
+        }
+    };
+    let link_row = link::Entity::find()
+        .filter(link::Column::AccountId.eq(account_id))
+        .one(db)
+        .await?;
+    let usable = link_row.as_ref().filter(|l| {
+        matches!(l.status, LinkStatus::Linked | LinkStatus::ExpiringSoon)
+            && l.expires_at.is_none_or(|e| e > now)
+    });
+    let (Some(l), Some(platform_user_id)) = (usable, account.platform_user_id.as_deref()) else {
+        reschedule(now).await?;
+        return Ok(PullOutcome::NotLinked);
+    };
+    let Some(token) = l.access_token.as_deref().and_then(|sealed| {
+        keyring
+            .open(sealed, &Aad::new(l.id, TokenKind::Access))
+            .ok()
+    }) else {
+        reschedule(now).await?;
+        return Ok(PullOutcome::NotLinked);
+    };
+    if l.access_token_expires_at.is_some_and(|e| e <= now) {
+        return Ok(PullOutcome::TokenRejected { link_id: l.id });
+    }
+    let provider = account.platform.provider();
+    if provider == Provider::Google {
+        let units = quota::YOUTUBE_VIDEOS_LIST * ((media_rows.len() as i64 + 49) / 50);
+        if !quota::try_spend(
+            db,
+            Provider::Google,
+            quota::CAMPAIGN_CONTENT,
+            units,
+            settings.youtube_daily_units,
+            now,
+        )
+        .await?
+        {
+            let until = next_pacific_midnight(now);
+            defer(db, &rows, until).await?;
+            return Ok(PullOutcome::Deferred { until });
+        }
+    }
+    let wanted: Vec<(String, crate::kinds::MediaKind)> = media_rows
+        .iter()
+        .map(|m| (m.platform_media_id.clone(), m.kind))
+        .collect();
+    let fetched = match client
+        .media_insights(&token, platform_user_id, &wanted)
+        .await
+    {
+        Ok(items) => items,
+        Err(PlatformError::QuotaExceeded { until, .. }) => {
+            quota::mark_refused(db, Provider::Google, quota::CAMPAIGN_CONTENT, now).await?;
+            defer(db, &rows, until).await?;
+            return Ok(PullOutcome::Deferred { until });
+        }
+        Err(PlatformError::AccessTokenInvalid { .. }) => {
+            return Ok(PullOutcome::TokenRejected { link_id: l.id });
+        }
+        Err(PlatformError::RateLimited { until, .. }) => {
+            defer(db, &rows, until).await?;
+            return Ok(PullOutcome::Deferred { until });
+        }
+        Err(PlatformError::Invalid { reason, message }) => {
+            crate::link::refresh::invalidate(db, l, reason, &message, now).await?;
+            reschedule(now).await?;
+            return Ok(PullOutcome::NotLinked);
+        }
+        Err(e) => {
+            return Err(DomainError::Upstream {
+                retryable: e.is_retryable(),
+                message: e.to_string(),
+            })
+        }
+    };
+    let mut stored = 0;
+    for m in &media_rows {
+        if let Some(item) = fetched
+            .iter()
+            .find(|i| i.platform_media_id == m.platform_media_id)
+        {
+            store_metrics(db, m, item, now).await?;
+            stored += 1;
+        }
+    }
+    reschedule(now).await?;
+    tracing::info!(stored, "campaign content pulled");
+    Ok(PullOutcome::Pulled {
+        items: media_rows.len(),
+        stored,
+    })
+}
+
+async fn defer(
+    db: &impl ConnectionTrait,
+    rows: &[campaign_content::Model],
+    until: DateTime<Utc>,
+) -> DomainResult<()> {
+    campaign_content::Entity::update_many()
+        .col_expr(
+            campaign_content::Column::NextPullAt,
+            Expr::value(Some(until)),
+        )
+        .filter(campaign_content::Column::Id.is_in(rows.iter().map(|r| r.id)))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+async fn store_metrics(
+    db: &impl ConnectionTrait,
+    m: &media::Model,
+    item: &MediaItem,
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    let x = &item.metrics;
+    media_metric::Entity::insert(media_metric::ActiveModel {
+        id: sea_orm::Set(Uuid::now_v7()),
+        organization_id: sea_orm::Set(m.organization_id),
+        media_id: sea_orm::Set(m.id),
+        captured_at: sea_orm::Set(now),
+        views: sea_orm::Set(x.views),
+        reach: sea_orm::Set(x.reach),
+        likes: sea_orm::Set(x.likes),
+        comments: sea_orm::Set(x.comments),
+        shares: sea_orm::Set(x.shares),
+        saves: sea_orm::Set(x.saves),
+        engagements: sea_orm::Set(x.engagements),
+        video_views: sea_orm::Set(x.video_views),
+        replies: sea_orm::Set(x.replies),
+        extra: sea_orm::Set(None),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// How the daily YouTube budget affects a campaign now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaStatus {
+    /// The campaign has YouTube content and today's budget (or YouTube's own quota) ran out:
+    /// that content waits for the next quota day.
+    pub slowed: bool,
+    /// Units campaign pulls spent today (all campaigns share the budget).
+    pub youtube_units_spent_today: i64,
+}
+
+/// [`QuotaStatus`] of campaign `campaign_id` of `org` at `now`.
+pub async fn quota_status(
+    db: &impl ConnectionTrait,
+    org: crate::tenant::OrgId,
+    campaign_id: Uuid,
+    now: DateTime<Utc>,
+) -> DomainResult<QuotaStatus> {
+    let usage = quota::usage(db, Provider::Google, quota::CAMPAIGN_CONTENT, now).await?;
+    let slowed = if usage.refused_at.is_some() {
+        let accounts: Vec<Uuid> = campaign_content::Entity::find()
+            .select_only()
+            .column(campaign_content::Column::AccountId)
+            .filter(campaign_content::Column::OrganizationId.eq(org.uuid()))
+            .filter(campaign_content::Column::CampaignId.eq(campaign_id))
+            .filter(campaign_content::Column::RemovedAt.is_null())
+            .into_tuple()
+            .all(db)
+            .await?;
+        social_account::Entity::find()
+            .filter(social_account::Column::Id.is_in(accounts))
+            .filter(social_account::Column::Platform.eq(crate::kinds::Platform::Youtube))
+            .one(db)
+            .await?
+            .is_some()
+    } else {
+        false
+    };
+    Ok(QuotaStatus {
+        slowed,
+        youtube_units_spent_today: usage.units_spent,
+    })
+}

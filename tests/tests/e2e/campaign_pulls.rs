@@ -1,0 +1,635 @@
+//! Campaign content on its own cadence, against the sandbox providers and their clock: three
+//! creators connected through the real OAuth flow (Instagram, TikTok, YouTube), their sandbox
+//! posts tracked by a campaign, the `campaign_content_scan` job run as sandbox time passes and
+//! the platform calls counted per content item; stories get a final pull before they close; a
+//! spent YouTube budget holds YouTube content back and the campaign says so; a link breaking
+//! during the campaign tells the brand; a campaign-limited key sees nothing outside.
+//!
+//! The media rows are written as the pull jobs write them (with the sandbox's own ids, so the
+//! platform answers for them) and matched through `campaigns::match_new_media`, the call those
+//! jobs make.
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use domain::entities::{campaign_content, link_event, media, media_metric, social_account};
+use domain::{MediaKind, Platform};
+use jobs::campaigns::CampaignContentScan;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use serde_json::{json, Value};
+use tests::{on_both_backends, spawn_app_with, Backend, Credential, TestApp};
+use uuid::Uuid;
+
+use crate::api_support::{create_profile, uuid_of};
+use crate::connect::{account_by_platform, advance, connect, sandbox_calls, select_page};
+
+/// The Instagram account of the sandbox user `meta_ana`.
+const ANA_IG: &str = "17841400008460056";
+
+async fn sandbox_now(app: &TestApp) -> DateTime<Utc> {
+    let body: Value = app
+        .client
+        .get(app.url("/sandbox/control/clock"))
+        .send()
+        .await
+        .expect("clock")
+        .json()
+        .await
+        .expect("json");
+    body["now"]
+        .as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .expect("the sandbox time")
+        .with_timezone(&Utc)
+}
+
+struct Setup {
+    app: TestApp,
+    db: DatabaseConnection,
+    campaign: String,
+    profiles: Vec<String>,
+    ig: social_account::Model,
+    tt: social_account::Model,
+    yt: social_account::Model,
+    /// Someone who does not take part, with an account and a post.
+    outsider: String,
+}
+
+/// Three creators connected on three platforms, a fourth outside the campaign, and an ACTIVE
+/// campaign over the last ten days and the next two weeks. Schedules are off: the test runs the
+/// scan when it moves the clock.
+async fn setup(backend: Backend, youtube_units: i64) -> Option<Setup> {
+    let app = spawn_app_with(backend, move |c| {
+        let j = &mut c.jobs;
+        for s in [
+            &mut j.expire_links_schedule,
+            &mut j.refresh_schedule,
+            &mut j.stories_schedule,
+            &mut j.metrics_schedule,
+            &mut j.media_schedule,
+            &mut j.audience_schedule,
+            &mut j.campaign_content_schedule,
+        ] {
+            *s = "off".into();
+        }
+        j.campaign_youtube_daily_units = youtube_units;
+        j.backoff_base_ms = 10;
+        j.backoff_max_secs = 1;
+    })
+    .await?;
+    let db = app.db.connect().await;
+    // Keep the test inside one Pacific quota day.
+    let now = sandbox_now(&app).await;
+    let to_midnight = domain::platforms::next_pacific_midnight(now) - now;
+    if to_midnight < Duration::hours(6) {
+        advance(&app, to_midnight.num_seconds() + 3600).await;
+    }
+    let mut profiles = Vec::new();
+    for name in ["Ana", "Leo", "Big"] {
+        profiles.push(create_profile(&app, name, "INDIVIDUAL").await);
+    }
+    let outsider = create_profile(&app, "Mia", "INDIVIDUAL").await;
+    let (status, page) = connect(&app, &profiles[0], "INSTAGRAM", "meta_ana").await;
+    assert_eq!(status, 200, "{page}");
+    let (status, done) = select_page(&app, &page, "101112131415161").await;
+    assert_eq!(status, 200, "{done}");
+    let (status, body) = connect(&app, &profiles[1], "TIKTOK", "tiktok_leo").await;
+    assert!(status < 400, "{body}");
+    let (status, body) = connect(&app, &profiles[2], "YOUTUBE", "yt_big").await;
+    assert!(status < 400, "{body}");
+    let (status, body) = connect(&app, &outsider, "TIKTOK", "tiktok_mia").await;
+    assert!(status < 400, "{body}");
+    let one = |platform: Platform, handle: &'static str| {
+        let db = db.clone();
+        async move {
+            account_by_platform(&db, platform)
+                .await
+                .into_iter()
+                .map(|(a, _)| a)
+                .find(|a| handle.is_empty() || a.handle == handle)
+                .unwrap_or_else(|| panic!("a linked {platform:?} account"))
+        }
+    };
+    let ig = one(Platform::Instagram, "").await;
+    let tt = one(Platform::Tiktok, "leo.dances").await;
+    let yt = one(Platform::Youtube, "").await;
+    let now = sandbox_now(&app).await;
+    let data = app
+        .graphql_ok(
+            "mutation($input: CreateCampaignInput!) { createCampaign(input: $input) {
+                campaign { id } userErrors { code message } } }",
+            json!({ "input": {
+                "name": "Summer launch", "brand": "Acme",
+                "startsAt": (now - Duration::days(10)).to_rfc3339(),
+                "endsAt": (now + Duration::days(14)).to_rfc3339(),
+                "hashtags": ["#AcmeSummer"], "mentions": [],
+                "profileIds": profiles,
+            }}),
+        )
+        .await;
+    let campaign = data["createCampaign"]["campaign"]["id"]
+        .as_str()
+        .expect("campaign id")
+        .to_owned();
+    let data = app
+        .graphql_ok(
+            "mutation($id: ID!) { setCampaignStatus(input: {campaignId: $id, status: ACTIVE}) {
+                campaign { status } } }",
+            json!({ "id": campaign }),
+        )
+        .await;
+    assert_eq!(data["setCampaignStatus"]["campaign"]["status"], "ACTIVE");
+    Some(Setup {
+        app,
+        db,
+        campaign,
+        profiles,
+        ig,
+        tt,
+        yt,
+        outsider,
+    })
+}
+
+impl Setup {
+    /// Stores a media item as the pull jobs do and matches it; returns its id.
+    async fn pulled(
+        &self,
+        account: &social_account::Model,
+        kind: MediaKind,
+        platform_id: &str,
+        taken_at: DateTime<Utc>,
+        caption: &str,
+    ) -> Uuid {
+        let now = sandbox_now(&self.app).await;
+        let m = media::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(self.app.org.uuid()),
+            account_id: Set(account.id),
+            platform_media_id: Set(platform_id.into()),
+            kind: Set(kind),
+            caption: Set(Some(caption.into())),
+            permalink: Set(None),
+            media_url: Set(None),
+            thumbnail_url: Set(None),
+            taken_at: Set(taken_at),
+            expires_at: Set((kind == MediaKind::Story).then(|| taken_at + Duration::hours(24))),
+            first_seen_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&self.db)
+        .await
+        .expect("media");
+        domain::campaigns::match_new_media(&self.db, self.app.org, &[m.id], now)
+            .await
+            .expect("match");
+        m.id
+    }
+
+    async fn content_of(&self, media_id: Uuid) -> Option<campaign_content::Model> {
+        campaign_content::Entity::find()
+            .filter(campaign_content::Column::MediaId.eq(media_id))
+            .one(&self.db)
+            .await
+            .expect("content")
+    }
+
+    /// Runs the scan at the sandbox's now and waits until every item it handed out was pulled.
+    async fn scan(&self) {
+        let now = sandbox_now(&self.app).await;
+        let due: Vec<Uuid> = campaign_content::Entity::find()
+            .filter(campaign_content::Column::RemovedAt.is_null())
+            .filter(campaign_content::Column::NextPullAt.lte(now))
+            .all(&self.db)
+            .await
+            .expect("due")
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(
+            jobs::execute(&CampaignContentScan::default(), &self.app.jobs).await,
+            jobs::Outcome::Done
+        );
+        // The sandbox clock runs on from `now` while the job waits in the queue.
+        for _ in 0..600 {
+            let rows = campaign_content::Entity::find()
+                .filter(campaign_content::Column::Id.is_in(due.clone()))
+                .all(&self.db)
+                .await
+                .expect("content");
+            if rows.iter().all(|c| {
+                c.last_pulled_at.is_some_and(|at| at >= now)
+                    || c.next_pull_at
+                        .is_some_and(|n| n > now + Duration::minutes(11))
+            }) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let dead = domain::entities::dead_job::Entity::find()
+            .all(&self.db)
+            .await
+            .expect("dead jobs");
+        let logs: Vec<String> = tests::logs()
+            .contents()
+            .lines()
+            .filter(|l| l.contains("campaign_content") || l.contains("campaign content"))
+            .map(str::to_owned)
+            .collect();
+        let rows = campaign_content::Entity::find()
+            .all(&self.db)
+            .await
+            .expect("content");
+        panic!("the due campaign content was not pulled at {now}: {rows:#?}; dead jobs: {dead:?}; logs: {logs:#?}");
+    }
+
+    async fn calls(&self, provider: &str, user: &str, endpoint: &str) -> usize {
+        sandbox_calls(
+            &self.app,
+            &format!("provider={provider}&user={user}&endpoint={endpoint}"),
+        )
+        .await
+        .iter()
+        .filter(|c| c["status"] == 200)
+        .count()
+    }
+
+    async fn metrics_of(&self, media_id: Uuid) -> Vec<media_metric::Model> {
+        media_metric::Entity::find()
+            .filter(media_metric::Column::MediaId.eq(media_id))
+            .all(&self.db)
+            .await
+            .expect("metrics")
+    }
+
+    async fn gql(&self, query: &str) -> Value {
+        self.app
+            .graphql_ok(query, json!({ "id": self.campaign }))
+            .await
+    }
+}
+
+/// The sandbox's newest Instagram post, TikTok video and an older YouTube video (ids follow the
+/// sandbox's clock-derived schedules: a post every 2 days, a video every day, every 3 days).
+fn sandbox_items(now: DateTime<Utc>) -> [(String, DateTime<Utc>); 3] {
+    let ig = now.duration_trunc(Duration::days(2)).expect("trunc");
+    let tt = now.duration_trunc(Duration::days(1)).expect("trunc");
+    let yt = now.duration_trunc(Duration::days(3)).expect("trunc") - Duration::days(3);
+    [
+        (format!("{ANA_IG}_p{}", ig.timestamp()), ig),
+        (format!("73054{}", tt.timestamp()), tt),
+        (format!("v4R8DWo{}", yt.timestamp()), yt),
+    ]
+}
+
+async fn campaign_content_is_pulled_on_its_cadence_and_stories_get_a_final_pull(backend: Backend) {
+    let Some(s) = setup(backend, 1_000).await else {
+        return;
+    };
+    // Start where the newest sandbox post is less than 46 hours old, so it stays in its first
+    // 48 hours for the whole hour.
+    let now = sandbox_now(&s.app).await;
+    let post_at = now.duration_trunc(Duration::days(2)).expect("trunc");
+    if now - post_at > Duration::hours(46) {
+        advance(
+            &s.app,
+            (post_at + Duration::days(2) - now).num_seconds() + 60,
+        )
+        .await;
+    }
+    let now = sandbox_now(&s.app).await;
+    let [(ig_id, ig_at), (tt_id, tt_at), (yt_id, yt_at)] = sandbox_items(now);
+    let post = s
+        .pulled(&s.ig, MediaKind::Post, &ig_id, ig_at, "Beach #AcmeSummer")
+        .await;
+    let video = s
+        .pulled(
+            &s.tt,
+            MediaKind::Video,
+            &tt_id,
+            tt_at,
+            "Cooking #acmesummer",
+        )
+        .await;
+    let older = s
+        .pulled(&s.yt, MediaKind::Video, &yt_id, yt_at, "Review #AcmeSummer")
+        .await;
+    let untracked = s
+        .pulled(&s.tt, MediaKind::Video, "7305400000", tt_at, "No tag here")
+        .await;
+    assert!(s.content_of(untracked).await.is_none());
+    for m in [post, video, older] {
+        assert!(s.content_of(m).await.is_some(), "matched");
+    }
+    let before = (
+        s.calls("meta", "meta_ana", "media_insights").await,
+        s.calls("tiktok", "tiktok_leo", "video_query").await,
+        s.calls("google", "yt_big", "videos").await,
+    );
+
+    // One hour of sandbox time, the scan every 5 minutes: the post and the TikTok video (younger
+    // than 48 h) are pulled every 15 minutes, the YouTube video (3 to 6 days old) hourly.
+    for step in 0..=12 {
+        if step > 0 {
+            advance(&s.app, 300).await;
+        }
+        s.scan().await;
+    }
+    let after = (
+        s.calls("meta", "meta_ana", "media_insights").await,
+        s.calls("tiktok", "tiktok_leo", "video_query").await,
+        s.calls("google", "yt_big", "videos").await,
+    );
+    assert_eq!(
+        after.0 - before.0,
+        5,
+        "Instagram post: 0, 15, 30, 45, 60 min"
+    );
+    assert_eq!(after.1 - before.1, 5, "TikTok video: every 15 minutes");
+    assert_eq!(after.2 - before.2, 2, "YouTube video: hourly");
+    assert_eq!(s.metrics_of(post).await.len(), 5);
+    assert_eq!(s.metrics_of(older).await.len(), 2);
+    assert!(
+        s.metrics_of(untracked).await.is_empty(),
+        "only campaign content"
+    );
+    // Metrics move with sandbox time, and the report shows the newest.
+    let views: Vec<i64> = {
+        let mut m = s.metrics_of(post).await;
+        m.sort_by_key(|m| m.captured_at);
+        m.iter().filter_map(|m| m.views).collect()
+    };
+    assert!(views.windows(2).all(|w| w[0] <= w[1]), "{views:?}");
+    assert!(views.first() < views.last(), "{views:?}");
+    let data = s
+        .gql("query($id: ID!) { campaign(id: $id) { report { content { handle views } } slowedByQuota youtubeUnitsSpentToday } }")
+        .await;
+    let rows = data["campaign"]["report"]["content"]
+        .as_array()
+        .expect("rows")
+        .clone();
+    let ana = rows
+        .iter()
+        .find(|r| r["handle"] == "ana.travels")
+        .expect("ana's row");
+    assert_eq!(ana["views"].as_i64(), views.last().copied(), "{data}");
+    assert_eq!(data["campaign"]["slowedByQuota"], false);
+    assert_eq!(data["campaign"]["youtubeUnitsSpentToday"], 2);
+
+    // A story of the last 8 hours is pulled every 15 minutes and a last time 10 minutes before
+    // its 24 hours end, then never again.
+    let now = sandbox_now(&s.app).await;
+    let story_at = now.duration_trunc(Duration::hours(8)).expect("trunc");
+    let story = s
+        .pulled(
+            &s.ig,
+            MediaKind::Story,
+            &format!("{ANA_IG}_s{}", story_at.timestamp()),
+            story_at,
+            "Swipe up #AcmeSummer",
+        )
+        .await;
+    s.scan().await;
+    let closes = story_at + Duration::hours(24);
+    advance(&s.app, (closes - Duration::minutes(12) - now).num_seconds()).await;
+    s.scan().await;
+    let row = s.content_of(story).await.expect("story content");
+    assert_eq!(row.next_pull_at, Some(closes - Duration::minutes(10)));
+    advance(&s.app, 120).await;
+    s.scan().await;
+    let row = s.content_of(story).await.expect("story content");
+    let last = row.last_pulled_at.expect("pulled");
+    assert!(
+        last >= closes - Duration::minutes(10) && last < closes,
+        "{last}"
+    );
+    assert_eq!(row.next_pull_at, None, "the story's window is over");
+    let finals = s.metrics_of(story).await;
+    assert_eq!(finals.len(), 3);
+    assert!(finals.iter().all(|m| m.reach.is_some()), "story insights");
+}
+
+async fn a_spent_youtube_budget_holds_youtube_content_until_the_next_quota_day_and_shows_it(
+    backend: Backend,
+) {
+    let Some(s) = setup(backend, 1).await else {
+        return;
+    };
+    let now = sandbox_now(&s.app).await;
+    let [(ig_id, ig_at), _, (yt_id, yt_at)] = sandbox_items(now);
+    let video = s
+        .pulled(&s.yt, MediaKind::Video, &yt_id, yt_at, "Review #AcmeSummer")
+        .await;
+    let post = s
+        .pulled(&s.ig, MediaKind::Post, &ig_id, ig_at, "Beach #AcmeSummer")
+        .await;
+    let q = "query($id: ID!) { campaign(id: $id) { slowedByQuota youtubeUnitsSpentToday } }";
+    s.scan().await;
+    assert_eq!(s.calls("google", "yt_big", "videos").await, 1);
+    let data = s.gql(q).await;
+    assert_eq!(
+        data["campaign"],
+        json!({"slowedByQuota": false, "youtubeUnitsSpentToday": 1})
+    );
+
+    // An hour later the video is due again, but today's single unit is spent: no call, the
+    // item waits for midnight Pacific, and the campaign says it is slowed. Instagram goes on.
+    advance(&s.app, 3600).await;
+    s.scan().await;
+    assert_eq!(
+        s.calls("google", "yt_big", "videos").await,
+        1,
+        "no YouTube call"
+    );
+    assert_eq!(
+        s.metrics_of(post).await.len(),
+        2,
+        "Instagram is not held back"
+    );
+    let now = sandbox_now(&s.app).await;
+    let midnight = domain::platforms::next_pacific_midnight(now);
+    let row = s.content_of(video).await.expect("content");
+    assert_eq!(row.next_pull_at, Some(midnight));
+    let data = s.gql(q).await;
+    assert_eq!(
+        data["campaign"],
+        json!({"slowedByQuota": true, "youtubeUnitsSpentToday": 1})
+    );
+
+    // The next quota day: pulled again, no longer slowed.
+    advance(&s.app, (midnight - now).num_seconds() + 60).await;
+    s.scan().await;
+    assert_eq!(s.calls("google", "yt_big", "videos").await, 2);
+    assert_eq!(s.metrics_of(video).await.len(), 2);
+    let data = s.gql(q).await;
+    assert_eq!(
+        data["campaign"],
+        json!({"slowedByQuota": false, "youtubeUnitsSpentToday": 1})
+    );
+}
+
+async fn a_link_breaking_during_the_campaign_tells_the_brand(backend: Backend) {
+    let Some(s) = setup(backend, 1_000).await else {
+        return;
+    };
+    let now = sandbox_now(&s.app).await;
+    let [(ig_id, ig_at), _, _] = sandbox_items(now);
+    s.pulled(&s.ig, MediaKind::Post, &ig_id, ig_at, "Beach #AcmeSummer")
+        .await;
+    s.scan().await;
+    // Ana removes the app on Instagram; the next pull finds the grant dead.
+    let revoked = s
+        .app
+        .client
+        .post(s.app.url("/sandbox/control/users/meta_ana/revoke"))
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(revoked.status(), 200);
+    advance(&s.app, 900).await;
+    s.scan().await;
+    let events = link_event::Entity::find()
+        .filter(link_event::Column::AccountId.eq(s.ig.id))
+        .all(&s.db)
+        .await
+        .expect("events");
+    let broken: Vec<&link_event::Model> = events
+        .iter()
+        .filter(|e| e.kind == "CAMPAIGN_ACCOUNT_BROKEN")
+        .collect();
+    assert_eq!(broken.len(), 1, "{events:?}");
+    assert_eq!(broken[0].to_status, Some(domain::LinkStatus::Invalid));
+    let detail = broken[0].detail.clone().expect("detail");
+    assert_eq!(
+        detail["campaignId"].as_str().map(str::to_owned),
+        Some(uuid_of(&s.campaign).to_string())
+    );
+    assert!(events
+        .iter()
+        .any(|e| e.kind == "STATUS_CHANGED" && e.to_status == Some(domain::LinkStatus::Invalid)));
+    // The report flags the content as stale.
+    let data = s
+        .gql("query($id: ID!) { campaign(id: $id) { report { hasStaleContent } } }")
+        .await;
+    assert_eq!(data["campaign"]["report"]["hasStaleContent"], true);
+}
+
+async fn a_campaign_limited_key_sees_only_its_campaign_its_creators_and_their_campaign_content(
+    backend: Backend,
+) {
+    let Some(s) = setup(backend, 1_000).await else {
+        return;
+    };
+    let now = sandbox_now(&s.app).await;
+    let [(ig_id, ig_at), (tt_id, tt_at), _] = sandbox_items(now);
+    let tracked = s
+        .pulled(&s.ig, MediaKind::Post, &ig_id, ig_at, "Beach #AcmeSummer")
+        .await;
+    let other_post = s
+        .pulled(&s.ig, MediaKind::Post, "17900000000", ig_at, "Private life")
+        .await;
+    let mia = account_by_platform(&s.db, Platform::Tiktok)
+        .await
+        .into_iter()
+        .map(|(a, _)| a)
+        .find(|a| a.handle == "mia.makes")
+        .expect("mia");
+    let outsider_post = s
+        .pulled(&mia, MediaKind::Video, &tt_id, tt_at, "Mine #AcmeSummer")
+        .await;
+    let gid = |ty: &str, id: Uuid| crate::connect::global_id(ty, id);
+
+    // Created through the API by an admin, limited to the campaign.
+    let data = s
+        .app
+        .graphql_ok(
+            "mutation($c: [ID!]) { createApiKey(input: {name: \"Acme\", scopes: [PROFILES_READ, METRICS_READ, EVENTS_SUBSCRIBE, ACCOUNTS_WRITE, WEBHOOKS_MANAGE], campaignIds: $c}) {
+                secret apiKey { campaignIds } userErrors { code field } } }",
+            json!({ "c": [s.campaign] }),
+        )
+        .await;
+    assert_eq!(
+        data["createApiKey"]["apiKey"]["campaignIds"],
+        json!([s.campaign])
+    );
+    let key = Credential::ApiKey(
+        data["createApiKey"]["secret"]
+            .as_str()
+            .expect("secret")
+            .into(),
+    );
+    let bad = s
+        .app
+        .graphql_ok(
+            "mutation($c: [ID!]) { createApiKey(input: {name: \"Acme\", scopes: [METRICS_READ], campaignIds: $c}) {
+                secret userErrors { code field } } }",
+            json!({ "c": [s.profiles[0]] }),
+        )
+        .await;
+    assert!(bad["createApiKey"]["secret"].is_null());
+    assert_eq!(bad["createApiKey"]["userErrors"][0]["field"], "campaignIds");
+
+    let ask = |query: &'static str, vars: Value| {
+        let (app, key) = (&s.app, key.clone());
+        async move {
+            let (status, body) = app.graphql_as(&key, query, vars).await;
+            assert_eq!(status, 200, "{body}");
+            body
+        }
+    };
+    let body = ask(
+        "{ campaigns { totalCount } creatorProfiles { totalCount edges { node { name accounts { handle audience { fetchedAt } media { edges { node { id } } } } } } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(body["data"]["campaigns"]["totalCount"], 1, "{body}");
+    assert_eq!(body["data"]["creatorProfiles"]["totalCount"], 3, "{body}");
+    let text = body.to_string();
+    assert!(
+        !text.contains("Mia") && !text.contains("mia.makes"),
+        "{body}"
+    );
+    assert!(text.contains(&gid("Media", tracked)), "{body}");
+    assert!(!text.contains(&gid("Media", other_post)), "{body}");
+    assert!(!text.contains("fetchedAt\":\""), "no audiences: {body}");
+
+    // Outside by id, by URL, by node: nothing.
+    let body = ask(
+        "query($p: ID!, $m: ID!, $o: ID!) { creatorProfile(id: $p) { name } post: node(id: $m) { id } theirs: node(id: $o) { id }
+           socialAccountByUrl(url: \"https://www.tiktok.com/@mia.makes\") { handle } }",
+        json!({ "p": s.outsider, "m": gid("Media", other_post), "o": gid("Media", outsider_post) }),
+    )
+    .await;
+    assert_eq!(
+        body["data"],
+        json!({"creatorProfile": null, "post": null, "theirs": null, "socialAccountByUrl": null}),
+        "{body}"
+    );
+    let body = ask(
+        "query($m: ID!) { node(id: $m) { id } }",
+        json!({ "m": gid("Media", tracked) }),
+    )
+    .await;
+    assert_eq!(body["data"]["node"]["id"], gid("Media", tracked), "{body}");
+
+    // No writes, no webhooks, whatever its scopes.
+    let body = ask(
+        "mutation($p: ID!) { startConnect(input: {profileId: $p, platform: TIKTOK}) { authorizeUrl } }",
+        json!({ "p": s.profiles[1] }),
+    )
+    .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{body}"
+    );
+    let body = ask("{ webhookEndpoints { id } }", json!({})).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{body}"
+    );
+}
+
+on_both_backends!(
+    campaign_content_is_pulled_on_its_cadence_and_stories_get_a_final_pull,
+    a_spent_youtube_budget_holds_youtube_content_until_the_next_quota_day_and_shows_it,
+    a_link_breaking_during_the_campaign_tells_the_brand,
+    a_campaign_limited_key_sees_only_its_campaign_its_creators_and_their_campaign_content,
+);
