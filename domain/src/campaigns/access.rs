@@ -79,6 +79,9 @@ impl CampaignAccess {
     }
 }
 
+/// A campaign's dates: from `starts_at` to `ends_at`.
+pub type Window = (DateTime<Utc>, DateTime<Utc>);
+
 /// Everything a campaign-limited caller may see, computed once per request: the campaigns, the
 /// profiles taking part in them (with the members of participating groups), those profiles'
 /// accounts, the content media of the campaigns (removed content excluded) and, per account, the
@@ -90,7 +93,7 @@ pub struct Visible {
     pub accounts: BTreeSet<Uuid>,
     pub media: BTreeSet<Uuid>,
     /// Per account: the (start, end) instants of the campaigns covering it.
-    pub windows: BTreeMap<Uuid, Vec<(DateTime<Utc>, DateTime<Utc>)>>,
+    pub windows: BTreeMap<Uuid, Vec<Window>>,
 }
 
 impl Visible {
