@@ -209,6 +209,8 @@ where
 /// `ROW_NUMBER() OVER (PARTITION BY parent ORDER BY key, id)` (SQLite ≥ 3.25 and PostgreSQL both
 /// have it) and keeping `size + 1` per parent. Each parent's page is exactly what [`by_keyset`]
 /// would return for it alone; a parent without rows gets an empty page.
+// The arguments are those of `by_keyset` plus the parent column, ids and accessor.
+#[allow(clippy::too_many_arguments)]
 pub async fn by_keyset_per_parent<E, C>(
     db: &C,
     select: Select<E>,

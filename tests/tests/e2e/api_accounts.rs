@@ -648,10 +648,17 @@ async fn a_page_of_profiles_costs_the_same_few_statements_at_any_size(backend: B
         "the counter sees the page, the count, accounts and metrics: {counts:?}"
     );
 
-    // Media and events of every account: batched too, so still constant.
+    // Media and events of every account: batched too, so still constant. A DataLoader batch
+    // closes 1 ms after its first key; on a loaded machine a batch can split in two, which adds
+    // a statement or two but never one per account, so the fewest of three runs is compared.
     let mut with_media = Vec::new();
     for n in [5, 50] {
+        let mut fewest = u64::MAX;
+        for _ in 0..2 {
+            fewest = fewest.min(counted(&app, PAGE_WITH_MEDIA_QUERY, n).await.1);
+        }
         let (body, count) = counted(&app, PAGE_WITH_MEDIA_QUERY, n).await;
+        let count = count.min(fewest);
         let edges = body["data"]["creatorProfiles"]["edges"]
             .as_array()
             .expect("edges");
