@@ -143,6 +143,9 @@ pub async fn media_pages(
     if let Some(to) = filter.to {
         select = select.filter(media::Column::TakenAt.lt(to));
     }
+    if let Some(only) = &filter.only {
+        select = select.filter(media::Column::Id.is_in(only.iter().copied()));
+    }
     Ok(pagination::by_keyset_per_parent(
         db,
         select,
