@@ -334,9 +334,15 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
     Some(spawn_app_on(db, adjust).await)
 }
 
-/// Another application process on the database of `first` (as a second API replica would be).
+/// Another application process on the database of `first` (as a second API replica would be):
+/// like every replica of one deployment it shares the vault keys (here `first`'s key file).
 pub async fn spawn_replica(first: &TestApp, adjust: impl FnOnce(&mut Config)) -> TestApp {
-    spawn_app_on(first.db.clone(), adjust).await
+    let key_file = first.config.vault_key_file();
+    spawn_app_on(first.db.clone(), move |c| {
+        c.vault.key_file = Some(key_file);
+        adjust(c);
+    })
+    .await
 }
 
 /// Starts the application on an existing test database.

@@ -294,6 +294,11 @@ pub async fn deliver(
         return Ok(DeliveryOutcome::Skipped);
     };
 
+    // Everything that can fail without the receiver happens before the claim: an error after it
+    // would leave the delivery claimed but untried until the claim ran out and the scan found it.
+    let secret = signing_secret(keyring, &endpoint)?;
+    let body = payload(&event).to_string();
+
     // Claim: only the worker whose update matches the attempt count it read goes on. The claim
     // moves the due time past the timeout, so a worker killed mid-attempt leaves the delivery
     // due again soon, never stuck.
@@ -319,8 +324,6 @@ pub async fn deliver(
     }
     let attempt_no = delivery.attempts + 1;
 
-    let secret = signing_secret(keyring, &endpoint)?;
-    let body = payload(&event).to_string();
     let timestamp = now.timestamp();
     let attempt = send(sender, &endpoint.url, &event, &secret, timestamp, body).await;
     let number = webhook_delivery_attempt::Entity::find()
