@@ -186,13 +186,21 @@ pub fn build_clients(
             }
             _ => {
                 let (id, secret) = SandboxApp::credentials(provider);
-                let base = Url::parse(&format!(
-                    "{}/sandbox/{}",
-                    config.sandbox_base(public_url),
-                    provider.as_str()
-                ))
-                .map_err(|e| bad(e.to_string()))?;
-                PlatformConfig::single_base(base, id, Secret::new(secret), redirect)
+                let at = |base: String| {
+                    Url::parse(&format!("{base}/sandbox/{}", provider.as_str()))
+                        .map_err(|e| bad(e.to_string()))
+                };
+                // Browsers open the consent page at the public base; this process calls the
+                // token and read endpoints at its internal base (the same unless configured).
+                let internal = at(config.sandbox_internal_base(public_url))?;
+                let consent = at(config.sandbox_base(public_url))?;
+                PlatformConfig::single_base(internal, id, Secret::new(secret), redirect).and_then(
+                    |mut platform| {
+                        platform.auth_base = consent;
+                        platform.validate()?;
+                        Ok(platform)
+                    },
+                )
             }
         }
         .map_err(|e| bad(e.to_string()))?;

@@ -267,6 +267,11 @@ pub struct SandboxConfig {
     /// in the memory of the process serving it, so replicas must share one; a process with this
     /// set serves no sandbox of its own. Unset: this process serves it at `{public_url}/sandbox`.
     pub public_url: Option<String>,
+    /// Where this process itself calls the sandbox (code exchange, refresh, reads), when that
+    /// differs from where browsers reach it: in containers the browser-facing URL
+    /// (`http://localhost:8080`) is not reachable from inside, the proxy (`http://proxy:80`) is.
+    /// Unset: the same base as the consent page (`sandbox.public_url`, else `{public_url}`).
+    pub internal_url: Option<String>,
 }
 
 impl Default for PlatformsConfig {
@@ -294,6 +299,7 @@ impl Default for SandboxConfig {
             refresh_token_ttl_seconds: None,
             enabled: None,
             public_url: None,
+            internal_url: None,
         }
     }
 }
@@ -689,14 +695,24 @@ impl Config {
                 )));
             }
         }
-        if let Some(url) = &self.sandbox.public_url {
-            let ok = url::Url::parse(url)
-                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base());
+        for (url, setting) in [
+            (
+                &self.sandbox.public_url,
+                "sandbox.public_url (CREATORLINK_SANDBOX_PUBLIC_URL)",
+            ),
+            (
+                &self.sandbox.internal_url,
+                "sandbox.internal_url (CREATORLINK_SANDBOX_INTERNAL_URL)",
+            ),
+        ] {
+            let ok = url.as_ref().is_none_or(|url| {
+                url::Url::parse(url)
+                    .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base())
+            });
             if !ok {
-                return Err(ConfigError::Invalid(
-                    "sandbox.public_url (CREATORLINK_SANDBOX_PUBLIC_URL): not an http(s) URL"
-                        .into(),
-                ));
+                return Err(ConfigError::Invalid(format!(
+                    "{setting}: not an http(s) URL"
+                )));
             }
         }
         if self.platforms.timeout_seconds == 0 {
@@ -952,6 +968,15 @@ impl Config {
         match &self.sandbox.public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => public_url.to_owned(),
+        }
+    }
+
+    /// The base URL this process's own calls to the sandbox go to: `sandbox.internal_url`, else
+    /// the browser-facing [`Config::sandbox_base`].
+    pub fn sandbox_internal_base(&self, public_url: &str) -> String {
+        match &self.sandbox.internal_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => self.sandbox_base(public_url),
         }
     }
 

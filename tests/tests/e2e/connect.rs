@@ -549,6 +549,49 @@ async fn replicas_share_one_sandbox_through_its_public_url(backend: Backend) {
     );
 }
 
+/// In containers the URL browsers reach the sandbox at (through the proxy's published port) is
+/// not reachable from inside: a replica sends browsers to `sandbox.public_url` and makes its own
+/// calls (the code exchange) at `sandbox.internal_url`.
+async fn a_replica_calls_the_sandbox_at_its_internal_url(backend: Backend) {
+    let Some(first) = spawn_app(backend).await else {
+        return;
+    };
+    // Resolvable by no one here: only the browser (this test, standing in for the proxy) maps it.
+    let public = "http://sandbox.browser.invalid:9".to_owned();
+    let internal = first.address.clone();
+    let second = tests::spawn_replica(&first, {
+        let public = public.clone();
+        move |c| {
+            c.sandbox.public_url = Some(public);
+            c.sandbox.internal_url = Some(internal);
+        }
+    })
+    .await;
+    let db = second.db.connect().await;
+    let (_, profile) = new_profile(&second, &db, "Leo").await;
+    let url = start_connect(&second, &profile, "TIKTOK", None)
+        .await
+        .expect("connect starts");
+    let path = url
+        .strip_prefix(&public)
+        .unwrap_or_else(|| panic!("the consent page is at the public URL: {url}"));
+    let back = consent(
+        &second,
+        &format!("{}{path}", first.address),
+        "tiktok_leo",
+        None,
+    )
+    .await;
+    let (status, body) = callback(&second, &back).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("data-status=\"LINKED\""), "{body}");
+    let tokens = sandbox_calls(&first, "provider=tiktok&user=tiktok_leo").await;
+    assert!(
+        !tokens.is_empty(),
+        "the code was exchanged at the internal URL"
+    );
+}
+
 pub async fn advance(app: &TestApp, seconds: i64) {
     let response = app
         .client
@@ -734,6 +777,7 @@ on_both_backends!(
     removing_revokes_erases_and_detaches_even_when_the_platform_fails,
     deleting_a_profile_revokes_its_accounts_upstream_like_remove,
     replicas_share_one_sandbox_through_its_public_url,
+    a_replica_calls_the_sandbox_at_its_internal_url,
     oauth_attacks_are_refused_and_change_nothing,
     the_start_endpoint_needs_a_valid_invite,
 );
