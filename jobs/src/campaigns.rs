@@ -11,7 +11,7 @@ use domain::link::refresh::{self, RefreshRequest};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::job::{Job, JobContext, JobError};
+use crate::job::{Job, JobContext, JobError, Subject};
 use crate::settings::refresh_margin;
 
 /// How long a claimed item stays with the job it was handed to before a scan may hand it out
@@ -57,6 +57,10 @@ pub struct PullCampaignContent {
 
 impl Job for PullCampaignContent {
     const NAME: &'static str = "pull_campaign_content";
+
+    fn subject(&self) -> Option<Subject> {
+        Some(Subject::Account(self.account_id))
+    }
 
     #[tracing::instrument(skip_all, name = "pull_campaign_content", fields(account_id = %self.account_id, items = self.content_ids.len()))]
     async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {

@@ -2,7 +2,7 @@
 //! `creatorlink jobs retry <id>` / `--failed` re-enqueues them).
 
 use chrono::{DateTime, Utc};
-use domain::entities::dead_job;
+use domain::entities::{dead_job, link, social_account, webhook_delivery};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -10,20 +10,27 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::job::Subject;
 use crate::queue::{Queue, QueueError};
 
-/// Records that `job` gave up.
+/// Records that `job` gave up, attributed to the organization of the row it worked on.
 pub async fn record<J: Serialize>(
     db: &impl ConnectionTrait,
     name: &str,
     job: &J,
+    subject: Option<Subject>,
     error: &str,
     attempts: u32,
     at: DateTime<Utc>,
 ) -> Result<(), sea_orm::DbErr> {
     let payload = serde_json::to_string(job).map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+    let organization_id = match subject {
+        Some(subject) => organization_of(db, subject).await?,
+        None => None,
+    };
     dead_job::ActiveModel {
         id: Set(Uuid::now_v7()),
+        organization_id: Set(organization_id),
         job: Set(name.to_owned()),
         payload: Set(payload),
         error: Set(error.to_owned()),
@@ -34,6 +41,47 @@ pub async fn record<J: Serialize>(
     .insert(db)
     .await?;
     Ok(())
+}
+
+/// The organization owning a job's subject (`None` when the row is gone).
+async fn organization_of(
+    db: &impl ConnectionTrait,
+    subject: Subject,
+) -> Result<Option<Uuid>, sea_orm::DbErr> {
+    Ok(match subject {
+        Subject::Link(id) => link::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|l| l.organization_id),
+        Subject::Account(id) => social_account::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|a| a.organization_id),
+        Subject::WebhookDelivery(id) => webhook_delivery::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|d| d.organization_id),
+    })
+}
+
+/// The dead jobs of one organization, newest first, `limit` after the cursor `before` (the id of
+/// the last row of the previous page); retried ones included (with `retried_at`).
+pub async fn list_for_org(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    before: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<dead_job::Model>, sea_orm::DbErr> {
+    let mut query = dead_job::Entity::find().filter(dead_job::Column::OrganizationId.eq(org));
+    if let Some(before) = before {
+        // Ids are UUIDv7: their order is the order of failure.
+        query = query.filter(dead_job::Column::Id.lt(before));
+    }
+    query
+        .order_by_desc(dead_job::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
 }
 
 /// Dead jobs not yet retried, newest first.
@@ -73,9 +121,22 @@ pub async fn retry(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), RetryError> {
+    retry_in(db, queue, id, None, now).await
+}
+
+/// As [`retry`], for a job of organization `org` only (`Some`): another organization's job is
+/// [`RetryError::NotFound`], as if it did not exist.
+pub async fn retry_in(
+    db: &impl ConnectionTrait,
+    queue: &Queue,
+    id: Uuid,
+    org: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(), RetryError> {
     let row = dead_job::Entity::find_by_id(id)
         .one(db)
         .await?
+        .filter(|row| org.is_none() || row.organization_id == org)
         .ok_or(RetryError::NotFound(id))?;
     if !crate::registry::JOB_NAMES.contains(&row.job.as_str()) {
         return Err(RetryError::UnknownJob(row.job));

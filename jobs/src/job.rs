@@ -33,6 +33,21 @@ pub trait Job:
     /// Does the work once. `Err(JobError::Retry)` asks for another attempt after a backoff;
     /// `Err(JobError::Permanent)` gives up at once and records the job as dead.
     fn run(&self, ctx: &JobContext) -> impl Future<Output = Result<(), JobError>> + Send;
+
+    /// The row the job works on, so that a job that gives up is listed for that row's
+    /// organization (`failedJobs`). `None` (the default) for jobs of no single organization,
+    /// such as the scans: those are for operators (`creatorlink jobs`).
+    fn subject(&self) -> Option<Subject> {
+        None
+    }
+}
+
+/// The row a job works on (see [`Job::subject`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Link(uuid::Uuid),
+    Account(uuid::Uuid),
+    WebhookDelivery(uuid::Uuid),
 }
 
 /// Why an attempt failed, and whether another one can help.

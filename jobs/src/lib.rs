@@ -18,7 +18,7 @@ pub mod settings;
 pub mod sync;
 pub mod webhooks;
 
-pub use job::{enqueue, Clock, Job, JobContext, JobError, Platforms};
+pub use job::{enqueue, Clock, Job, JobContext, JobError, Platforms, Subject};
 pub use metrics::JobMetrics;
 pub use queue::{Liveness, Queue, QueueBackendConfig, QueueError};
 pub use runtime::{execute, run_workers, Outcome};

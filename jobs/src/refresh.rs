@@ -8,7 +8,7 @@ use domain::{Platform, Provider};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::job::{Job, JobContext, JobError};
+use crate::job::{Job, JobContext, JobError, Subject};
 use crate::settings::refresh_margin;
 
 /// Refresh one link's tokens if still due. A second run finds them fresh (`NotDue`) or the lease
@@ -20,6 +20,10 @@ pub struct RefreshLink {
 
 impl Job for RefreshLink {
     const NAME: &'static str = "refresh_link";
+
+    fn subject(&self) -> Option<Subject> {
+        Some(Subject::Link(self.link_id))
+    }
 
     #[tracing::instrument(skip_all, name = "refresh_link", fields(link_id = %self.link_id))]
     async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {

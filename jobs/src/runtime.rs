@@ -61,8 +61,16 @@ pub async fn execute<J: Job>(job: &J, ctx: &JobContext) -> Outcome {
                 metrics.failed.with_label_values(&[J::NAME]).inc();
                 let error = e.to_string();
                 tracing::error!(attempt, error = %error, "job gave up");
-                if let Err(db) =
-                    dead::record(ctx.db(), J::NAME, job, &error, attempt, ctx.now()).await
+                if let Err(db) = dead::record(
+                    ctx.db(),
+                    J::NAME,
+                    job,
+                    job.subject(),
+                    &error,
+                    attempt,
+                    ctx.now(),
+                )
+                .await
                 {
                     tracing::error!(error = %db, "cannot record the dead job");
                 }

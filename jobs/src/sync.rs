@@ -10,7 +10,7 @@ use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::job::{Job, JobContext, JobError};
+use crate::job::{Job, JobContext, JobError, Subject};
 use crate::queue::{Queue, QueueError};
 
 /// Accounts one claim statement takes at most.
@@ -157,6 +157,10 @@ macro_rules! pull_job {
 
         impl Job for $name {
             const NAME: &'static str = $job;
+
+            fn subject(&self) -> Option<Subject> {
+                Some(Subject::Account(self.account_id))
+            }
 
             #[tracing::instrument(skip_all, name = $job, fields(account_id = %self.account_id))]
             async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {

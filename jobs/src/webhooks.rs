@@ -21,7 +21,7 @@ use domain::webhooks::{delivery, DeliveryOutcome};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::job::{Job, JobContext, JobError};
+use crate::job::{Job, JobContext, JobError, Subject};
 use crate::queue::{Queue, QueueError};
 
 /// A delivery is rescued by the scan once it has been due this long without an attempt.
@@ -60,6 +60,10 @@ impl DeliverWebhook {
 
 impl Job for DeliverWebhook {
     const NAME: &'static str = "deliver_webhook";
+
+    fn subject(&self) -> Option<Subject> {
+        Some(Subject::WebhookDelivery(self.delivery_id))
+    }
 
     #[tracing::instrument(skip_all, name = "deliver_webhook", fields(delivery_id = %self.delivery_id))]
     async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {

@@ -209,6 +209,7 @@ pub const RULES: &[(&str, Rule)] = &[
         Rule::staff().key(Scope::MetricsRead),
     ),
     ("Query.apiKeys", Rule::admin()),
+    ("Query.failedJobs", Rule::admin()),
     (
         "Query.webhookEndpoints",
         Rule::admin().key(Scope::WebhooksManage),
@@ -271,6 +272,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("Mutation.removeCampaignContent", Rule::staff()),
     ("Mutation.createApiKey", Rule::admin()),
     ("Mutation.revokeApiKey", Rule::admin()),
+    ("Mutation.retryJob", Rule::admin()),
     (
         "Mutation.startConnect",
         Rule::staff()

@@ -9,6 +9,7 @@ pub mod campaign_report;
 pub mod connect;
 pub mod error;
 pub mod events;
+pub mod failed_job;
 pub mod ids;
 pub mod invite;
 pub mod kinds;
@@ -53,6 +54,7 @@ pub struct QueryRoot(
     account::AccountQuery,
     webhook::WebhookQuery,
     campaign::CampaignQuery,
+    failed_job::FailedJobQuery,
 );
 
 /// Every mutation, one part per concept; a new concept adds its `…Mutation` here.
@@ -68,6 +70,7 @@ pub struct MutationRoot(
     privacy::PrivacyMutation,
     campaign::CampaignMutation,
     sync::SyncMutation,
+    failed_job::FailedJobMutation,
 );
 
 /// Every subscription (served over a websocket at `/graphql`), one part per concept.

@@ -9,6 +9,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
+    /// The organization the job worked for; `None` for jobs of no single organization (scans).
+    pub organization_id: Option<Uuid>,
     /// The job type (`refresh_link`, `revoke_upstream`, …).
     pub job: String,
     /// The job's JSON payload.

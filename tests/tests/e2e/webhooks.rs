@@ -5,6 +5,7 @@
 //! On SQLite the queue is the in-process `jobs.db`; on PostgreSQL it is Redis.
 
 use chrono::{Duration, Utc};
+use domain::access::{Role, Scope};
 use domain::entities::{link_event, outbox_cursor, webhook_delivery};
 use domain::webhooks::{self, signature};
 use jobs::webhooks::{DeliverWebhook, WebhookScan};
@@ -12,7 +13,9 @@ use jobs::Job as _;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 use tests::live::{creator, default_org, invalidate, WebhookReceiver};
-use tests::{on_both_backends, spawn_app_with, spawn_replica, Backend, TestApp, TestRedis};
+use tests::{
+    on_both_backends, spawn_app_with, spawn_replica, Backend, Credential, TestApp, TestRedis,
+};
 use uuid::Uuid;
 
 use crate::jobs::eventually;
@@ -381,11 +384,68 @@ async fn a_worker_without_the_vault_key_leaves_the_delivery_to_one_with_it(backe
         untouched.next_attempt_at
     );
     assert!(receiver.requests().is_empty());
+    failed_jobs_are_listed_and_retried_within_their_organization(&app, &error).await;
 
     assert_eq!(jobs::execute(&job, &app.jobs).await, jobs::Outcome::Done);
     let requests = receiver.wait_for(1).await;
     assert_signed_event(&requests[0], &secret, event_id);
     wait_for_status(&app, &created["webhookEndpoint"]["id"], "SUCCEEDED").await;
+}
+
+/// The dead `deliver_webhook` job (the only one) through `failedJobs` / `retryJob`: its
+/// organization's admin sees and retries it once; another organization's admin, managers and API
+/// keys cannot see or touch it.
+async fn failed_jobs_are_listed_and_retried_within_their_organization(app: &TestApp, error: &str) {
+    const LIST: &str = "{ failedJobs { id job error attempts failedAt retriedAt } }";
+    const RETRY: &str = "mutation($id: ID!) { retryJob(input: { id: $id }) {
+        job { id retriedAt } userErrors { code field } } }";
+    let listed = app.graphql_ok(LIST, json!({})).await;
+    let failed = &listed["failedJobs"];
+    assert_eq!(failed.as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(failed[0]["job"], "deliver_webhook");
+    assert_eq!(failed[0]["error"], error);
+    assert_eq!(failed[0]["attempts"], 1);
+    assert_eq!(failed[0]["retriedAt"], Value::Null);
+    let id = failed[0]["id"].clone();
+
+    let other_org = app.create_org("Other agency").await;
+    let other = Credential::Bearer(app.token_for(other_org, Role::Admin, &[]));
+    let (_, theirs) = app.graphql_as(&other, LIST, json!({})).await;
+    assert_eq!(theirs["data"]["failedJobs"], json!([]), "{theirs}");
+    let (_, refused) = app.graphql_as(&other, RETRY, json!({ "id": id })).await;
+    assert_eq!(
+        refused["data"]["retryJob"]["userErrors"][0]["code"], "NOT_FOUND",
+        "{refused}"
+    );
+    let manager = Credential::Bearer(app.token(Role::Manager, &[]));
+    let key = Credential::ApiKey(app.api_key(&[Scope::WebhooksManage]).await);
+    for credential in [&manager, &key] {
+        let (_, body) = app.graphql_as(credential, LIST, json!({})).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "{body}"
+        );
+        let (_, body) = app.graphql_as(credential, RETRY, json!({ "id": id })).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "{body}"
+        );
+    }
+    let queued = app.queue.depth(DeliverWebhook::NAME).await.expect("depth");
+
+    let retried = app.graphql_ok(RETRY, json!({ "id": id })).await;
+    assert_eq!(retried["retryJob"]["userErrors"], json!([]), "{retried}");
+    assert!(retried["retryJob"]["job"]["retriedAt"].is_string());
+    assert_eq!(
+        app.queue.depth(DeliverWebhook::NAME).await.expect("depth"),
+        queued + 1,
+        "the job is queued again"
+    );
+    let again = app.graphql_ok(RETRY, json!({ "id": id })).await;
+    assert_eq!(
+        again["retryJob"]["userErrors"][0]["code"], "ALREADY_RETRIED",
+        "{again}"
+    );
 }
 
 /// The queue holds ids only: the signing secret (and the rest of the endpoint) is read from the
