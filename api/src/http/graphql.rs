@@ -354,18 +354,23 @@ async fn execute(
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
 
-    let mut body = match serde_json::to_value(&response) {
-        Ok(v) => v,
+    // Serialized once, straight to bytes (no intermediate `serde_json::Value` tree). A request
+    // error has no `data` member at all (GraphQL-over-HTTP), so it is written without one.
+    let serialized = if is_request_error {
+        serde_json::to_vec(&RequestErrorBody {
+            errors: &response.errors,
+            extensions: &response.extensions,
+        })
+    } else {
+        serde_json::to_vec(&response)
+    };
+    let body = match serialized {
+        Ok(body) => body,
         Err(e) => {
             tracing::error!(%request_id, error = %e, "could not serialize a GraphQL response");
             return HttpResponse::InternalServerError().finish();
         }
     };
-    if is_request_error {
-        if let Some(map) = body.as_object_mut() {
-            map.remove("data");
-        }
-    }
     let (status, content_type) = match response_type {
         ResponseType::GraphqlResponseJson if is_request_error => {
             (StatusCode::BAD_REQUEST, GRAPHQL_RESPONSE_JSON)
@@ -381,7 +386,15 @@ async fn execute(
             builder.append_header((name.as_str(), value));
         }
     }
-    builder.body(body.to_string())
+    builder.body(body)
+}
+
+/// The body of a request error: `errors` (and `extensions`, when any), no `data`.
+#[derive(serde::Serialize)]
+struct RequestErrorBody<'a> {
+    errors: &'a [async_graphql::ServerError],
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extensions: &'a std::collections::BTreeMap<String, Value>,
 }
 
 #[cfg(test)]

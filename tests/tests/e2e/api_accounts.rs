@@ -695,8 +695,9 @@ async fn a_page_of_profiles_costs_the_same_few_statements_at_any_size(backend: B
         }
         with_media.push(count);
     }
-    assert_eq!(
-        with_media[0], with_media[1],
+    // Per account would be 45 more for 50 profiles than for 5; a split batch is one or two.
+    assert!(
+        with_media[1] <= with_media[0] + 2,
         "media and events do not add statements per account: {with_media:?}"
     );
     assert!(
