@@ -7,7 +7,7 @@ use domain::Provider;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::state::{Dead, Fault, Sandbox, Slow};
+use super::state::{Dead, Fault, PublishedKind, Sandbox, Slow};
 use super::users;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -17,6 +17,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/clock", web::get().to(clock_get))
             .route("/users/{key}/revoke", web::post().to(revoke_user))
             .route("/users/{key}/password", web::post().to(change_password))
+            .route("/users/{key}/media", web::post().to(publish))
             .route("/faults", web::post().to(add_fault))
             .route("/slow", web::post().to(add_slow))
             .route("/calls", web::get().to(calls)),
@@ -67,6 +68,64 @@ async fn revoke_user(sandbox: web::Data<Sandbox>, key: web::Path<String>) -> Htt
     };
     sandbox.kill_user(user, Dead::Revoked);
     HttpResponse::Ok().json(json!({"revoked": user}))
+}
+
+/// `{"kind": "post" | "reel" | "story", "caption": "…", "instagram_id"?: "…"}`: content to publish.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Publish {
+    kind: PublishedKind,
+    caption: String,
+    /// Which of the user's Instagram accounts; the first one when absent.
+    instagram_id: Option<String>,
+}
+
+/// Instagram's caption limit.
+const MAX_CAPTION_CHARS: usize = 2_200;
+
+/// The user publishes a post, reel or story on their Instagram account now (sandbox time): the
+/// fake Graph API lists it from then on (a story for 24 hours), with insights that grow with
+/// its age. Answers its id and permalink.
+async fn publish(
+    sandbox: web::Data<Sandbox>,
+    key: web::Path<String>,
+    body: web::Json<Publish>,
+) -> HttpResponse {
+    let Some(user) = users::find(&key) else {
+        return HttpResponse::NotFound().json(json!({"error": "no such sandbox user"}));
+    };
+    let Some(ig) = user
+        .pages
+        .iter()
+        .filter_map(|p| p.instagram.as_ref())
+        .find(|ig| body.instagram_id.as_deref().is_none_or(|id| id == ig.id))
+    else {
+        return HttpResponse::BadRequest().json(json!({
+            "error": "this sandbox user has no such Instagram professional account (only Meta users with a Page's Instagram account can publish)"
+        }));
+    };
+    if body.caption.chars().count() > MAX_CAPTION_CHARS {
+        return HttpResponse::BadRequest()
+            .json(json!({"error": "a caption has at most 2200 characters"}));
+    }
+    let published = sandbox.publish(ig.id, body.kind, body.caption.clone());
+    let permalink = match published.kind {
+        PublishedKind::Story => format!(
+            "https://www.instagram.com/stories/{}/{}/",
+            ig.username, published.id
+        ),
+        // As the fake Graph API lists them (Instagram answers `/p/…` for reels too).
+        PublishedKind::Post | PublishedKind::Reel => {
+            format!("https://www.instagram.com/p/{}/", published.id)
+        }
+    };
+    HttpResponse::Created().json(json!({
+        "id": published.id,
+        "kind": published.kind,
+        "caption": published.caption,
+        "timestamp": published.at,
+        "permalink": permalink,
+    }))
 }
 
 /// The user changes their password: Meta answers 190/460, the others `invalid_grant`.

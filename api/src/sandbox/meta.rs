@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::consent;
 use super::control::gate;
-use super::state::{Dead, Sandbox, SandboxApp, TokenUse};
+use super::state::{Dead, PublishedKind, Sandbox, SandboxApp, TokenUse};
 use super::users::{self, FakeInstagram, FakeUser};
 
 /// Meta's long-lived user token lifetime (~60 days).
@@ -359,11 +359,23 @@ async fn edge(
     let now = sandbox.now();
     match endpoint {
         "media" => {
-            let data: Vec<Value> = posts(ig, now)
+            let published = sandbox
+                .published(ig.id)
                 .into_iter()
-                .map(|(mid, at, reel)| {
+                .filter(|p| p.kind != PublishedKind::Story)
+                .map(|p| (p.id, p.at, p.kind == PublishedKind::Reel, Some(p.caption)));
+            let generated = posts(ig, now)
+                .into_iter()
+                .map(|(mid, at, reel)| (mid, at, reel, None));
+            let mut all: Vec<_> = published.chain(generated).collect();
+            all.sort_by_key(|item| std::cmp::Reverse(item.1));
+            let data: Vec<Value> = all
+                .into_iter()
+                .map(|(mid, at, reel, caption)| {
                     let age_h = (now - at).num_hours().max(0);
-                    json!({"id": mid, "caption": format!("Sandbox post of {}", at.format("%d %b")),
+                    let caption = caption
+                        .unwrap_or_else(|| format!("Sandbox post of {}", at.format("%d %b")));
+                    json!({"id": mid, "caption": caption,
                         "media_type": if reel { "VIDEO" } else { "IMAGE" },
                         "media_product_type": if reel { "REELS" } else { "FEED" },
                         "permalink": format!("https://www.instagram.com/p/{mid}/"),
@@ -374,12 +386,28 @@ async fn edge(
             HttpResponse::Ok().json(json!({"data": data, "paging": {"cursors": {"before": "QVFIUkJA", "after": "QVFIUkNA"}}}))
         }
         "stories" => {
-            let data: Vec<Value> = stories(ig, now)
+            let published = sandbox
+                .published(ig.id)
                 .into_iter()
-                .map(|(sid, at)| json!({"id": sid, "media_type": "IMAGE", "media_product_type": "STORY",
-                    "media_url": format!("https://sandbox.invalid/{sid}.jpg"),
-                    "permalink": format!("https://www.instagram.com/stories/{}/{sid}/", ig.username),
-                    "timestamp": ts(at)}))
+                .filter(|p| p.kind == PublishedKind::Story && now - p.at < Duration::hours(24))
+                .map(|p| (p.id, p.at, Some(p.caption)));
+            let generated = stories(ig, now)
+                .into_iter()
+                .map(|(sid, at)| (sid, at, None));
+            let mut all: Vec<_> = published.chain(generated).collect();
+            all.sort_by_key(|item| std::cmp::Reverse(item.1));
+            let data: Vec<Value> = all
+                .into_iter()
+                .map(|(sid, at, caption)| {
+                    let mut story = json!({"id": sid, "media_type": "IMAGE", "media_product_type": "STORY",
+                        "media_url": format!("https://sandbox.invalid/{sid}.jpg"),
+                        "permalink": format!("https://www.instagram.com/stories/{}/{sid}/", ig.username),
+                        "timestamp": ts(at)});
+                    if let Some(caption) = caption {
+                        story["caption"] = json!(caption);
+                    }
+                    story
+                })
                 .collect();
             HttpResponse::Ok().json(json!({ "data": data }))
         }

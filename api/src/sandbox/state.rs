@@ -121,6 +121,27 @@ struct State {
     faults: Vec<Fault>,
     slow: Vec<Slow>,
     calls: Vec<CallRecord>,
+    /// Content published through the control API, by Instagram account id.
+    published: HashMap<&'static str, Vec<Published>>,
+}
+
+/// What kind of Instagram content the control API publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PublishedKind {
+    Post,
+    Reel,
+    Story,
+}
+
+/// A post, reel or story published on a sandbox Instagram account through the control API; the
+/// fake Graph API lists it beside the clock-derived ones (a story for 24 hours).
+#[derive(Debug, Clone, Serialize)]
+pub struct Published {
+    pub id: String,
+    pub kind: PublishedKind,
+    pub caption: String,
+    pub at: DateTime<Utc>,
 }
 
 /// The sandbox: shared by every worker thread of the HTTP server.
@@ -142,6 +163,47 @@ impl Sandbox {
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Publishes content on Instagram account `ig` now. Its id carries the publishing instant
+    /// (as the clock-derived ones do: `{ig}_p{unix}` / `{ig}_s{unix}`, which the insights read
+    /// their age from), moved on by a second when it would meet another id.
+    pub fn publish(&self, ig: &'static str, kind: PublishedKind, caption: String) -> Published {
+        let mut state = self.lock();
+        let list = state.published.entry(ig).or_default();
+        let (prefix, step) = match kind {
+            PublishedKind::Story => ('s', 8 * 3600),
+            PublishedKind::Post | PublishedKind::Reel => ('p', 2 * 86_400),
+        };
+        let mut at = self.now();
+        let id = loop {
+            let id = format!("{ig}_{prefix}{}", at.timestamp());
+            if at.timestamp() % step != 0 && list.iter().all(|p| p.id != id) {
+                break id;
+            }
+            at += Duration::seconds(1);
+        };
+        let published = Published {
+            id,
+            kind,
+            caption,
+            at,
+        };
+        list.push(published.clone());
+        published
+    }
+
+    /// What was published on Instagram account `ig` up to now, newest first.
+    pub fn published(&self, ig: &str) -> Vec<Published> {
+        let now = self.now();
+        let mut list: Vec<Published> = self
+            .lock()
+            .published
+            .get(ig)
+            .map(|l| l.iter().filter(|p| p.at <= now).cloned().collect())
+            .unwrap_or_default();
+        list.sort_by_key(|p| std::cmp::Reverse(p.at));
+        list
     }
 
     /// Sandbox time.

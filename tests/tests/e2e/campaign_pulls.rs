@@ -627,9 +627,129 @@ async fn a_campaign_limited_key_sees_only_its_campaign_its_creators_and_their_ca
     );
 }
 
+/// Content the creator publishes in the sandbox (`POST /sandbox/control/users/{user}/media`)
+/// reaches the campaign through the real pull jobs: the reel and the story with the campaign's
+/// hashtag become campaign content (once, however often the pulls run), the post without it
+/// does not. Bad publish requests are refused.
+async fn sandbox_posts_with_the_hashtag_become_campaign_content_through_the_pull_jobs(
+    backend: Backend,
+) {
+    let Some(s) = setup(backend, 10_000).await else {
+        return;
+    };
+    let publish = |user: &'static str, body: Value| {
+        let app = &s.app;
+        async move {
+            let response = app
+                .client
+                .post(app.url(&format!("/sandbox/control/users/{user}/media")))
+                .json(&body)
+                .send()
+                .await
+                .expect("publish");
+            let status = response.status().as_u16();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (status, reel) = publish(
+        "meta_ana",
+        json!({"kind": "reel", "caption": "Sun's out #AcmeSummer"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{reel}");
+    let (_, plain) = publish(
+        "meta_ana",
+        json!({"kind": "post", "caption": "Just a Tuesday"}),
+    )
+    .await;
+    let (_, story) = publish(
+        "meta_ana",
+        json!({"kind": "story", "caption": "Swipe up #AcmeSummer"}),
+    )
+    .await;
+    for (user, body, want) in [
+        ("meta_ana", json!({"kind": "tweet", "caption": "x"}), 400),
+        ("tiktok_leo", json!({"kind": "post", "caption": "x"}), 400),
+        ("nobody", json!({"kind": "post", "caption": "x"}), 404),
+        (
+            "meta_ana",
+            json!({"kind": "post", "caption": "x".repeat(2_201)}),
+            400,
+        ),
+    ] {
+        assert_eq!(publish(user, body.clone()).await.0, want, "{user} {body}");
+    }
+
+    let content = || async {
+        let data = s
+            .app
+            .graphql_ok(
+                "query($id: ID!) { campaign(id: $id) { content { kind caption permalink } } }",
+                json!({ "id": s.campaign }),
+            )
+            .await;
+        data["campaign"]["content"]
+            .as_array()
+            .expect("content")
+            .clone()
+    };
+    for _ in 0..2 {
+        for outcome in [
+            jobs::execute(
+                &jobs::sync::PullMedia {
+                    account_id: s.ig.id,
+                },
+                &s.app.jobs,
+            )
+            .await,
+            jobs::execute(
+                &jobs::sync::PullStories {
+                    account_id: s.ig.id,
+                },
+                &s.app.jobs,
+            )
+            .await,
+        ] {
+            assert_eq!(outcome, jobs::Outcome::Done);
+        }
+        let mut got: Vec<(String, String, String)> = content()
+            .await
+            .iter()
+            .map(|c| {
+                (
+                    c["kind"].as_str().unwrap_or_default().to_owned(),
+                    c["caption"].as_str().unwrap_or_default().to_owned(),
+                    c["permalink"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "REEL".to_owned(),
+                    "Sun's out #AcmeSummer".to_owned(),
+                    reel["permalink"].as_str().expect("permalink").to_owned()
+                ),
+                (
+                    "STORY".to_owned(),
+                    "Swipe up #AcmeSummer".to_owned(),
+                    story["permalink"].as_str().expect("permalink").to_owned()
+                ),
+            ],
+            "the tagged reel and story, once each; not {plain}"
+        );
+    }
+}
+
 on_both_backends!(
     campaign_content_is_pulled_on_its_cadence_and_stories_get_a_final_pull,
     a_spent_youtube_budget_holds_youtube_content_until_the_next_quota_day_and_shows_it,
     a_link_breaking_during_the_campaign_tells_the_brand,
     a_campaign_limited_key_sees_only_its_campaign_its_creators_and_their_campaign_content,
+    sandbox_posts_with_the_hashtag_become_campaign_content_through_the_pull_jobs,
 );
