@@ -512,6 +512,62 @@ async fn a_link_breaking_during_the_campaign_tells_the_brand(backend: Backend) {
     assert_eq!(data["campaign"]["report"]["hasStaleContent"], true);
 }
 
+/// The expiry sweep is a writer of EXPIRED too: a link of an account with content in an ACTIVE
+/// campaign that reaches its 90 days tells the brand, once, also when the sweep runs again.
+async fn a_link_expiring_during_the_campaign_tells_the_brand_through_the_sweep(backend: Backend) {
+    let Some(s) = setup(backend, 1_000).await else {
+        return;
+    };
+    let now = sandbox_now(&s.app).await;
+    let [(ig_id, ig_at), _, _] = sandbox_items(now);
+    s.pulled(&s.ig, MediaKind::Post, &ig_id, ig_at, "Beach #AcmeSummer")
+        .await;
+    // Ana authenticated 90 days and a minute ago: her link is past its expiry.
+    let l = domain::entities::link::Entity::find()
+        .filter(domain::entities::link::Column::AccountId.eq(s.ig.id))
+        .one(&s.db)
+        .await
+        .expect("query")
+        .expect("link");
+    let mut active: domain::entities::link::ActiveModel = l.into();
+    active.authenticated_at = Set(Some(now - Duration::days(90) - Duration::minutes(1)));
+    active.expires_at = Set(Some(now - Duration::minutes(1)));
+    active.update(&s.db).await.expect("age the link");
+
+    for _ in 0..2 {
+        assert_eq!(
+            jobs::execute(&jobs::expire::ExpireLinks {}, &s.app.jobs).await,
+            jobs::Outcome::Done
+        );
+    }
+    let events = link_event::Entity::find()
+        .filter(link_event::Column::AccountId.eq(s.ig.id))
+        .all(&s.db)
+        .await
+        .expect("events");
+    let broken: Vec<&link_event::Model> = events
+        .iter()
+        .filter(|e| e.kind == "CAMPAIGN_ACCOUNT_BROKEN")
+        .collect();
+    assert_eq!(broken.len(), 1, "{events:?}");
+    assert_eq!(broken[0].to_status, Some(domain::LinkStatus::Expired));
+    assert_eq!(
+        broken[0]
+            .detail
+            .as_ref()
+            .and_then(|d| d["campaignId"].as_str().map(str::to_owned)),
+        Some(uuid_of(&s.campaign).to_string())
+    );
+    // Leo's TikTok has no campaign content: his accounts got no such event.
+    let others = link_event::Entity::find()
+        .filter(link_event::Column::Kind.eq("CAMPAIGN_ACCOUNT_BROKEN"))
+        .filter(link_event::Column::AccountId.ne(s.ig.id))
+        .all(&s.db)
+        .await
+        .expect("events");
+    assert_eq!(others, vec![]);
+}
+
 async fn a_campaign_limited_key_sees_only_its_campaign_its_creators_and_their_campaign_content(
     backend: Backend,
 ) {
@@ -750,6 +806,7 @@ on_both_backends!(
     campaign_content_is_pulled_on_its_cadence_and_stories_get_a_final_pull,
     a_spent_youtube_budget_holds_youtube_content_until_the_next_quota_day_and_shows_it,
     a_link_breaking_during_the_campaign_tells_the_brand,
+    a_link_expiring_during_the_campaign_tells_the_brand_through_the_sweep,
     a_campaign_limited_key_sees_only_its_campaign_its_creators_and_their_campaign_content,
     sandbox_posts_with_the_hashtag_become_campaign_content_through_the_pull_jobs,
 );
