@@ -184,6 +184,24 @@ impl Setup {
         m.id
     }
 
+    /// Every link event of `account`, and those of them that told a campaign it broke.
+    async fn broken_events(
+        &self,
+        account: Uuid,
+    ) -> (Vec<link_event::Model>, Vec<link_event::Model>) {
+        let events = link_event::Entity::find()
+            .filter(link_event::Column::AccountId.eq(account))
+            .all(&self.db)
+            .await
+            .expect("events");
+        let broken = events
+            .iter()
+            .filter(|e| e.kind == "CAMPAIGN_ACCOUNT_BROKEN")
+            .cloned()
+            .collect();
+        (events, broken)
+    }
+
     async fn content_of(&self, media_id: Uuid) -> Option<campaign_content::Model> {
         campaign_content::Entity::find()
             .filter(campaign_content::Column::MediaId.eq(media_id))
@@ -486,15 +504,7 @@ async fn a_link_breaking_during_the_campaign_tells_the_brand(backend: Backend) {
     assert_eq!(revoked.status(), 200);
     advance(&s.app, 900).await;
     s.scan().await;
-    let events = link_event::Entity::find()
-        .filter(link_event::Column::AccountId.eq(s.ig.id))
-        .all(&s.db)
-        .await
-        .expect("events");
-    let broken: Vec<&link_event::Model> = events
-        .iter()
-        .filter(|e| e.kind == "CAMPAIGN_ACCOUNT_BROKEN")
-        .collect();
+    let (events, broken) = s.broken_events(s.ig.id).await;
     assert_eq!(broken.len(), 1, "{events:?}");
     assert_eq!(broken[0].to_status, Some(domain::LinkStatus::Invalid));
     let detail = broken[0].detail.clone().expect("detail");
@@ -540,15 +550,7 @@ async fn a_link_expiring_during_the_campaign_tells_the_brand_through_the_sweep(b
             jobs::Outcome::Done
         );
     }
-    let events = link_event::Entity::find()
-        .filter(link_event::Column::AccountId.eq(s.ig.id))
-        .all(&s.db)
-        .await
-        .expect("events");
-    let broken: Vec<&link_event::Model> = events
-        .iter()
-        .filter(|e| e.kind == "CAMPAIGN_ACCOUNT_BROKEN")
-        .collect();
+    let (events, broken) = s.broken_events(s.ig.id).await;
     assert_eq!(broken.len(), 1, "{events:?}");
     assert_eq!(broken[0].to_status, Some(domain::LinkStatus::Expired));
     assert_eq!(
