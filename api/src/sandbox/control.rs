@@ -7,8 +7,8 @@ use domain::Provider;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::state::{Dead, Fault, PublishedKind, Sandbox, Slow};
-use super::users;
+use super::state::{Dead, Fault, Published, PublishedKind, Sandbox, Slow};
+use super::users::{self, FakeUser};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -70,22 +70,32 @@ async fn revoke_user(sandbox: web::Data<Sandbox>, key: web::Path<String>) -> Htt
     HttpResponse::Ok().json(json!({"revoked": user}))
 }
 
-/// `{"kind": "post" | "reel" | "story", "caption": "…", "instagram_id"?: "…"}`: content to publish.
+/// `{"kind", "caption", "instagram_id"?, "title"?}`: content to publish. Instagram takes
+/// `post`, `reel` and `story` (on the first of the user's Instagram accounts unless
+/// `instagram_id` says which); TikTok and YouTube take `video` (YouTube with an optional title).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Publish {
     kind: PublishedKind,
+    /// The Instagram caption, TikTok description or YouTube description.
     caption: String,
-    /// Which of the user's Instagram accounts; the first one when absent.
     instagram_id: Option<String>,
+    title: Option<String>,
 }
 
-/// Instagram's caption limit.
+/// Instagram's and TikTok's caption limit.
 const MAX_CAPTION_CHARS: usize = 2_200;
+/// YouTube's limits on a title and a description.
+const MAX_TITLE_CHARS: usize = 100;
+const MAX_DESCRIPTION_CHARS: usize = 5_000;
 
-/// The user publishes a post, reel or story on their Instagram account now (sandbox time): the
-/// fake Graph API lists it from then on (a story for 24 hours), with insights that grow with
-/// its age. Answers its id and permalink.
+fn bad_request(message: &str) -> HttpResponse {
+    HttpResponse::BadRequest().json(json!({ "error": message }))
+}
+
+/// The user publishes content now (sandbox time): the fake platform lists it from then on (an
+/// Instagram story for 24 hours), with metrics that grow with its age. Answers its id and
+/// permalink.
 async fn publish(
     sandbox: web::Data<Sandbox>,
     key: web::Path<String>,
@@ -94,38 +104,113 @@ async fn publish(
     let Some(user) = users::find(&key) else {
         return HttpResponse::NotFound().json(json!({"error": "no such sandbox user"}));
     };
+    let body = body.into_inner();
+    let limit = match user.provider {
+        Provider::Google => MAX_DESCRIPTION_CHARS,
+        Provider::Meta | Provider::Tiktok => MAX_CAPTION_CHARS,
+    };
+    if body.caption.chars().count() > limit {
+        return bad_request(&format!("a caption has at most {limit} characters"));
+    }
+    if body.title.is_some() && user.provider != Provider::Google {
+        return bad_request("only YouTube videos have a title");
+    }
+    if body.instagram_id.is_some() && user.provider != Provider::Meta {
+        return bad_request("instagram_id is for Meta users");
+    }
+    let published = match user.provider {
+        Provider::Meta => publish_instagram(&sandbox, &user, body),
+        Provider::Tiktok => publish_tiktok(&sandbox, &user, body),
+        Provider::Google => publish_youtube(&sandbox, &user, body),
+    };
+    match published {
+        Ok((published, permalink)) => HttpResponse::Created().json(json!({
+            "id": published.id,
+            "kind": published.kind,
+            "caption": published.caption,
+            "title": published.title,
+            "timestamp": published.at,
+            "permalink": permalink,
+        })),
+        Err(reply) => reply,
+    }
+}
+
+type PublishResult = Result<(Published, String), HttpResponse>;
+
+/// Ids follow the clock-derived ones (`{ig}_p{unix}` / `{ig}_s{unix}`) but never land on their
+/// instants (a post every two days, a story every eight hours).
+fn publish_instagram(sandbox: &Sandbox, user: &FakeUser, body: Publish) -> PublishResult {
     let Some(ig) = user
         .pages
         .iter()
         .filter_map(|p| p.instagram.as_ref())
         .find(|ig| body.instagram_id.as_deref().is_none_or(|id| id == ig.id))
     else {
-        return HttpResponse::BadRequest().json(json!({
-            "error": "this sandbox user has no such Instagram professional account (only Meta users with a Page's Instagram account can publish)"
-        }));
+        return Err(bad_request(
+            "this sandbox user has no such Instagram professional account (only Meta users with a Page's Instagram account can publish)",
+        ));
     };
-    if body.caption.chars().count() > MAX_CAPTION_CHARS {
-        return HttpResponse::BadRequest()
-            .json(json!({"error": "a caption has at most 2200 characters"}));
-    }
-    let published = sandbox.publish(ig.id, body.kind, body.caption.clone());
+    let (prefix, step) = match body.kind {
+        PublishedKind::Story => ('s', 8 * 3600),
+        PublishedKind::Post | PublishedKind::Reel => ('p', 2 * 86_400),
+        PublishedKind::Video => {
+            return Err(bad_request("Instagram publishes a post, a reel or a story"))
+        }
+    };
+    let id = ig.id;
+    let published = sandbox.publish(id, body.kind, body.caption, None, |unix| {
+        (unix % step != 0).then(|| format!("{id}_{prefix}{unix}"))
+    });
     let permalink = match published.kind {
         PublishedKind::Story => format!(
             "https://www.instagram.com/stories/{}/{}/",
             ig.username, published.id
         ),
         // As the fake Graph API lists them (Instagram answers `/p/…` for reels too).
-        PublishedKind::Post | PublishedKind::Reel => {
-            format!("https://www.instagram.com/p/{}/", published.id)
-        }
+        _ => format!("https://www.instagram.com/p/{}/", published.id),
     };
-    HttpResponse::Created().json(json!({
-        "id": published.id,
-        "kind": published.kind,
-        "caption": published.caption,
-        "timestamp": published.at,
-        "permalink": permalink,
-    }))
+    Ok((published, permalink))
+}
+
+/// Numeric ids `73055{unix}`, beside the clock-derived `73054{unix}`.
+fn publish_tiktok(sandbox: &Sandbox, user: &FakeUser, body: Publish) -> PublishResult {
+    let Some((handle, _, _)) = user.tiktok else {
+        return Err(bad_request("this sandbox user has no TikTok account"));
+    };
+    if body.kind != PublishedKind::Video {
+        return Err(bad_request("TikTok publishes a video"));
+    }
+    let published = sandbox.publish(user.user_id, body.kind, body.caption, None, |unix| {
+        Some(format!("73055{unix}"))
+    });
+    let permalink = format!("https://www.tiktok.com/@{handle}/video/{}", published.id);
+    Ok((published, permalink))
+}
+
+/// Eleven-character ids `s{unix}`, as YouTube's are (the clock-derived ones are longer).
+fn publish_youtube(sandbox: &Sandbox, user: &FakeUser, body: Publish) -> PublishResult {
+    let Some(channel) = user.channel.as_ref() else {
+        return Err(bad_request(
+            "this sandbox user has no YouTube channel to publish on",
+        ));
+    };
+    if body.kind != PublishedKind::Video {
+        return Err(bad_request("YouTube publishes a video"));
+    }
+    if let Some(title) = &body.title {
+        if title.trim().is_empty() || title.chars().count() > MAX_TITLE_CHARS {
+            return Err(bad_request("a title has 1 to 100 characters"));
+        }
+    }
+    let title = body
+        .title
+        .unwrap_or_else(|| format!("Sandbox video {}", sandbox.now().format("%d %b %H:%M")));
+    let published = sandbox.publish(channel.id, body.kind, body.caption, Some(title), |unix| {
+        Some(format!("s{unix}"))
+    });
+    let permalink = format!("https://www.youtube.com/watch?v={}", published.id);
+    Ok((published, permalink))
 }
 
 /// The user changes their password: Meta answers 190/460, the others `invalid_grant`.

@@ -246,14 +246,35 @@ async fn channels(
     )
 }
 
-fn video_ids(sandbox: &Sandbox, c: &FakeChannel) -> Vec<(String, chrono::DateTime<chrono::Utc>)> {
+/// A channel's video: id, publishing instant, title and description.
+struct Video {
+    id: String,
+    at: chrono::DateTime<chrono::Utc>,
+    title: String,
+    description: String,
+}
+
+/// A video every three days derived from the clock, and what was published through the control
+/// API; newest first.
+fn channel_videos(sandbox: &Sandbox, c: &FakeChannel) -> Vec<Video> {
     let step = Duration::days(3);
     let now = sandbox.now();
     let last = now.duration_trunc(step).unwrap_or(now);
-    (0..10)
-        .map(|i| last - step * i)
-        .map(|at| (format!("v{}{}", &c.id[2..8], at.timestamp()), at))
-        .collect()
+    let generated = (0..10).map(|i| last - step * i).map(|at| Video {
+        id: format!("v{}{}", &c.id[2..8], at.timestamp()),
+        at,
+        title: format!("Sandbox video {}", at.format("%d %b")),
+        description: String::new(),
+    });
+    let published = sandbox.published(c.id).into_iter().map(|p| Video {
+        title: p.title.unwrap_or_default(),
+        id: p.id,
+        at: p.at,
+        description: p.caption,
+    });
+    let mut all: Vec<Video> = published.chain(generated).collect();
+    all.sort_by_key(|v| std::cmp::Reverse(v.at));
+    all
 }
 
 async fn playlist_items(
@@ -280,14 +301,14 @@ async fn playlist_items(
             "NOT_FOUND",
         );
     };
-    let items: Vec<Value> = video_ids(&sandbox, c)
+    let items: Vec<Value> = channel_videos(&sandbox, c)
         .into_iter()
-        .map(|(id, at)| json!({"kind": "youtube#playlistItem",
-            "contentDetails": {"videoId": id, "videoPublishedAt": at.format("%Y-%m-%dT%H:%M:%SZ").to_string()}}))
+        .map(|v| json!({"kind": "youtube#playlistItem",
+            "contentDetails": {"videoId": v.id, "videoPublishedAt": v.at.format("%Y-%m-%dT%H:%M:%SZ").to_string()}}))
         .collect();
     HttpResponse::Ok().json(
         json!({"kind": "youtube#playlistItemListResponse", "items": items,
-        "pageInfo": {"totalResults": 10, "resultsPerPage": 50}}),
+        "pageInfo": {"totalResults": items.len(), "resultsPerPage": 50}}),
     )
 }
 
@@ -308,13 +329,13 @@ async fn videos(
     let items: Vec<Value> = user
         .channel
         .iter()
-        .flat_map(|c| video_ids(&sandbox, c))
-        .filter(|(id, _)| wanted.contains(&id.as_str()))
-        .map(|(id, at)| {
+        .flat_map(|c| channel_videos(&sandbox, c))
+        .filter(|v| wanted.contains(&v.id.as_str()))
+        .map(|Video { id, at, title, description }| {
             let age_h = (now - at).num_hours().clamp(0, 720);
             json!({"kind": "youtube#video", "id": id,
                 "snippet": {"publishedAt": at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                    "title": format!("Sandbox video {}", at.format("%d %b")),
+                    "title": title, "description": description,
                     "thumbnails": {"default": {"url": format!("https://sandbox.invalid/{id}.jpg")}}},
                 "contentDetails": {"duration": "PT8M12S"},
                 "statistics": {"viewCount": (200 + age_h * 90).to_string(), "likeCount": (10 + age_h * 4).to_string(),

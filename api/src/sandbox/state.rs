@@ -121,26 +121,32 @@ struct State {
     faults: Vec<Fault>,
     slow: Vec<Slow>,
     calls: Vec<CallRecord>,
-    /// Content published through the control API, by Instagram account id.
+    /// Content published through the control API, by the platform's account id (Instagram
+    /// account, TikTok `open_id`, YouTube channel).
     published: HashMap<&'static str, Vec<Published>>,
 }
 
-/// What kind of Instagram content the control API publishes.
+/// What kind of content the control API publishes: posts, reels and stories on Instagram,
+/// videos on TikTok and YouTube.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PublishedKind {
     Post,
     Reel,
     Story,
+    Video,
 }
 
-/// A post, reel or story published on a sandbox Instagram account through the control API; the
-/// fake Graph API lists it beside the clock-derived ones (a story for 24 hours).
+/// Content published on a sandbox account through the control API; the fake platform lists it
+/// beside the clock-derived content (an Instagram story for 24 hours).
 #[derive(Debug, Clone, Serialize)]
 pub struct Published {
     pub id: String,
     pub kind: PublishedKind,
+    /// The Instagram caption, TikTok video description or YouTube video description.
     pub caption: String,
+    /// A YouTube video's title.
+    pub title: Option<String>,
     pub at: DateTime<Utc>,
 }
 
@@ -165,41 +171,51 @@ impl Sandbox {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Publishes content on Instagram account `ig` now. Its id carries the publishing instant
-    /// (as the clock-derived ones do: `{ig}_p{unix}` / `{ig}_s{unix}`, which the insights read
-    /// their age from), moved on by a second when it would meet another id.
-    pub fn publish(&self, ig: &'static str, kind: PublishedKind, caption: String) -> Published {
+    /// Publishes content on `account` now. `id_at` names it from its publishing instant (in
+    /// unix seconds; the platforms' fake insights read its age from the instant), or answers
+    /// `None` where that id belongs to clock-derived content; the instant then moves a second
+    /// back (never forward: content is listed once its instant has passed), as it does when the
+    /// id is already taken.
+    pub fn publish(
+        &self,
+        account: &'static str,
+        kind: PublishedKind,
+        caption: String,
+        title: Option<String>,
+        id_at: impl Fn(i64) -> Option<String>,
+    ) -> Published {
         let mut state = self.lock();
-        let list = state.published.entry(ig).or_default();
-        let (prefix, step) = match kind {
-            PublishedKind::Story => ('s', 8 * 3600),
-            PublishedKind::Post | PublishedKind::Reel => ('p', 2 * 86_400),
-        };
         let mut at = self.now();
         let id = loop {
-            let id = format!("{ig}_{prefix}{}", at.timestamp());
-            if at.timestamp() % step != 0 && list.iter().all(|p| p.id != id) {
-                break id;
+            if let Some(id) = id_at(at.timestamp()) {
+                if !state.published.values().flatten().any(|p| p.id == id) {
+                    break id;
+                }
             }
-            at += Duration::seconds(1);
+            at -= Duration::seconds(1);
         };
         let published = Published {
             id,
             kind,
             caption,
+            title,
             at,
         };
-        list.push(published.clone());
+        state
+            .published
+            .entry(account)
+            .or_default()
+            .push(published.clone());
         published
     }
 
-    /// What was published on Instagram account `ig` up to now, newest first.
-    pub fn published(&self, ig: &str) -> Vec<Published> {
+    /// What was published on `account` up to now, newest first.
+    pub fn published(&self, account: &str) -> Vec<Published> {
         let now = self.now();
         let mut list: Vec<Published> = self
             .lock()
             .published
-            .get(ig)
+            .get(account)
             .map(|l| l.iter().filter(|p| p.at <= now).cloned().collect())
             .unwrap_or_default();
         list.sort_by_key(|p| std::cmp::Reverse(p.at));

@@ -2,7 +2,7 @@
 //! `/v2/oauth/revoke/`, `/v2/user/info/`, `/v2/video/list/` and `/v2/video/query/`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{Duration, DurationRound};
 use domain::Provider;
 use serde_json::{json, Value};
 
@@ -255,16 +255,32 @@ async fn user_info(sandbox: web::Data<Sandbox>, req: HttpRequest) -> HttpRespons
         "error": {"code": "ok", "message": "", "log_id": "sandbox"}}))
 }
 
-fn videos(now: DateTime<Utc>, handle: &str) -> Vec<Value> {
+/// A video a day derived from the clock, and what was published through the control API;
+/// newest first.
+fn videos(sandbox: &Sandbox, user: &FakeUser) -> Vec<Value> {
+    let now = sandbox.now();
+    let handle = user.tiktok.map(|t| t.0).unwrap_or_default();
     let step = Duration::days(1);
     let last = now.duration_trunc(step).unwrap_or(now);
-    (0..12)
-        .map(|i| last - step * i)
-        .map(|at| {
+    let generated = (0..12).map(|i| last - step * i).map(|at| {
+        (
+            format!("73054{}", at.timestamp()),
+            at,
+            format!("Sandbox video {}", at.format("%d %b")),
+            "Sandbox video #sandbox".to_owned(),
+        )
+    });
+    let published = sandbox
+        .published(user.user_id)
+        .into_iter()
+        .map(|p| (p.id, p.at, p.caption.clone(), p.caption));
+    let mut all: Vec<_> = published.chain(generated).collect();
+    all.sort_by_key(|v| std::cmp::Reverse(v.1));
+    all.into_iter()
+        .map(|(id, at, title, description)| {
             let age_h = (now - at).num_hours().clamp(0, 400);
-            let id = format!("73054{}", at.timestamp());
-            json!({"id": id, "create_time": at.timestamp(), "title": format!("Sandbox video {}", at.format("%d %b")),
-                "video_description": "Sandbox video #sandbox", "duration": 30,
+            json!({"id": id, "create_time": at.timestamp(), "title": title,
+                "video_description": description, "duration": 30,
                 "cover_image_url": format!("https://sandbox.invalid/{id}.jpeg"),
                 "share_url": format!("https://www.tiktok.com/@{handle}/video/{id}"),
                 "view_count": 1_000 + age_h * 850, "like_count": 90 + age_h * 60,
@@ -298,8 +314,7 @@ async fn video_list(
         .unwrap_or(20)
         .clamp(1, 20) as usize;
     let cursor = body.get("cursor").and_then(Value::as_i64);
-    let handle = user.tiktok.map(|t| t.0).unwrap_or_default();
-    let all: Vec<Value> = videos(sandbox.now(), handle)
+    let all: Vec<Value> = videos(&sandbox, &user)
         .into_iter()
         .filter(|v| cursor.is_none_or(|c| v["create_time"].as_i64().unwrap_or(0) * 1000 < c))
         .collect();
@@ -337,8 +352,7 @@ async fn video_query(
                 .collect()
         })
         .unwrap_or_default();
-    let handle = user.tiktok.map(|t| t.0).unwrap_or_default();
-    let found: Vec<Value> = videos(sandbox.now(), handle)
+    let found: Vec<Value> = videos(&sandbox, &user)
         .into_iter()
         .filter(|v| {
             v["id"]

@@ -10,8 +10,10 @@
 //! jobs make.
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use domain::entities::{campaign_content, link_event, media, media_metric, social_account};
-use domain::{MediaKind, Platform};
+use domain::deauthorization::sign_request;
+use domain::entities::{campaign_content, link, link_event, media, media_metric, social_account};
+use domain::secret::Secret;
+use domain::{LinkStatus, MediaKind, Platform, Provider};
 use jobs::campaigns::CampaignContentScan;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde_json::{json, Value};
@@ -276,6 +278,36 @@ impl Setup {
             .all(&self.db)
             .await
             .expect("metrics")
+    }
+
+    /// `POST /sandbox/control/users/{user}/media`: the status and the body.
+    async fn publish(&self, user: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .app
+            .client
+            .post(
+                self.app
+                    .url(&format!("/sandbox/control/users/{user}/media")),
+            )
+            .json(&body)
+            .send()
+            .await
+            .expect("publish");
+        let status = response.status().as_u16();
+        (
+            status,
+            response.json::<Value>().await.unwrap_or(Value::Null),
+        )
+    }
+
+    /// Runs `job` now and expects it done.
+    async fn run<J: jobs::Job>(&self, job: J) {
+        assert_eq!(
+            jobs::execute(&job, &self.app.jobs).await,
+            jobs::Outcome::Done,
+            "{}",
+            J::NAME
+        );
     }
 
     async fn gql(&self, query: &str) -> Value {
@@ -695,23 +727,7 @@ async fn sandbox_posts_with_the_hashtag_become_campaign_content_through_the_pull
     let Some(s) = setup(backend, 10_000).await else {
         return;
     };
-    let publish = |user: &'static str, body: Value| {
-        let app = &s.app;
-        async move {
-            let response = app
-                .client
-                .post(app.url(&format!("/sandbox/control/users/{user}/media")))
-                .json(&body)
-                .send()
-                .await
-                .expect("publish");
-            let status = response.status().as_u16();
-            (
-                status,
-                response.json::<Value>().await.unwrap_or(Value::Null),
-            )
-        }
-    };
+    let publish = |user: &'static str, body: Value| s.publish(user, body);
     let (status, reel) = publish(
         "meta_ana",
         json!({"kind": "reel", "caption": "Sun's out #AcmeSummer"}),
@@ -804,6 +820,406 @@ async fn sandbox_posts_with_the_hashtag_become_campaign_content_through_the_pull
     }
 }
 
+/// The whole product for a brand, through the sandbox and the real pull jobs: three creators on
+/// Instagram, TikTok and YouTube publish content with and without the campaign hashtag (and a
+/// creator outside the campaign publishes with it); the pulls match exactly the tagged content
+/// of participating creators, once; a YouTube video without the tag is added by its link; an
+/// hour of campaign pulls moves the numbers; the report's totals equal the sum of its content
+/// rows, of its creators and of its platforms; the CSV export, read by a CSV parser, has the
+/// same totals.
+async fn three_creators_on_three_platforms_publish_and_the_campaign_report_adds_up(
+    backend: Backend,
+) {
+    let Some(s) = setup(backend, 10_000).await else {
+        return;
+    };
+    let mia = account_by_platform(&s.db, Platform::Tiktok)
+        .await
+        .into_iter()
+        .map(|(a, _)| a)
+        .find(|a| a.handle == "mia.makes")
+        .expect("mia");
+    let mut tagged = Vec::new();
+    for (user, body, is_tagged) in [
+        (
+            "meta_ana",
+            json!({"kind": "reel", "caption": "Sun's out #AcmeSummer"}),
+            true,
+        ),
+        (
+            "meta_ana",
+            json!({"kind": "story", "caption": "Swipe up #acmesummer"}),
+            true,
+        ),
+        (
+            "meta_ana",
+            json!({"kind": "post", "caption": "Just a Tuesday"}),
+            false,
+        ),
+        (
+            "tiktok_leo",
+            json!({"kind": "video", "caption": "Dance break #AcmeSummer"}),
+            true,
+        ),
+        (
+            "tiktok_leo",
+            json!({"kind": "video", "caption": "Rehearsal"}),
+            false,
+        ),
+        (
+            "yt_big",
+            json!({"kind": "video", "title": "Unboxing the summer kit",
+                "caption": "Thanks Acme for sending this. #AcmeSummer"}),
+            true,
+        ),
+        (
+            "yt_big",
+            json!({"kind": "video", "title": "Q&A", "caption": "Your questions"}),
+            false,
+        ),
+        (
+            "tiktok_mia",
+            json!({"kind": "video", "caption": "Me too #AcmeSummer"}),
+            false,
+        ),
+    ] {
+        let (status, published) = s.publish(user, body.clone()).await;
+        assert_eq!(status, 201, "{user} {body}: {published}");
+        if is_tagged {
+            tagged.push(
+                published["permalink"]
+                    .as_str()
+                    .expect("permalink")
+                    .to_owned(),
+            );
+        }
+    }
+    let (_, untagged_yt) = s
+        .publish(
+            "yt_big",
+            json!({"kind": "video", "title": "Vlog", "caption": "A day out"}),
+        )
+        .await;
+    for (user, body) in [
+        ("tiktok_leo", json!({"kind": "story", "caption": "x"})),
+        (
+            "yt_big",
+            json!({"kind": "video", "caption": "x", "title": ""}),
+        ),
+        (
+            "yt_big",
+            json!({"kind": "video", "caption": "x", "instagram_id": "1"}),
+        ),
+        (
+            "tiktok_leo",
+            json!({"kind": "video", "caption": "x", "title": "t"}),
+        ),
+        ("meta_ana", json!({"kind": "video", "caption": "x"})),
+    ] {
+        assert_eq!(s.publish(user, body.clone()).await.0, 400, "{user} {body}");
+    }
+
+    // The scheduled pulls, run now, twice: matching is recorded once.
+    for _ in 0..2 {
+        for account in [s.ig.id, s.tt.id, s.yt.id, mia.id] {
+            s.run(jobs::sync::PullMedia {
+                account_id: account,
+            })
+            .await;
+        }
+        s.run(jobs::sync::PullStories {
+            account_id: s.ig.id,
+        })
+        .await;
+    }
+    let content = || async {
+        let data = s
+            .gql("query($id: ID!) { campaign(id: $id) { content { id permalink matchedBy } } }")
+            .await;
+        data["campaign"]["content"]
+            .as_array()
+            .expect("content")
+            .clone()
+    };
+    let mut matched: Vec<String> = content()
+        .await
+        .iter()
+        .inspect(|c| assert_eq!(c["matchedBy"], "HASHTAG", "{c}"))
+        .map(|c| c["permalink"].as_str().expect("permalink").to_owned())
+        .collect();
+    matched.sort();
+    tagged.sort();
+    assert_eq!(
+        matched, tagged,
+        "the tagged content of participating creators, once each"
+    );
+
+    // The untagged YouTube video, added by its link (an eleven-character id).
+    let data = s
+        .app
+        .graphql_ok(
+            "mutation($input: AddCampaignPostInput!) { addCampaignPost(input: $input) {
+                content { matchedBy } userErrors { code message } } }",
+            json!({ "input": { "campaignId": s.campaign,
+                "url": format!("https://youtu.be/{}", untagged_yt["id"].as_str().expect("id")) } }),
+        )
+        .await;
+    assert_eq!(data["addCampaignPost"]["userErrors"], json!([]), "{data}");
+    assert_eq!(
+        data["addCampaignPost"]["content"]["matchedBy"], "URL",
+        "{data}"
+    );
+    assert_eq!(content().await.len(), 5);
+
+    // An hour of campaign pulls, every 15 minutes: all five items are younger than 48 hours.
+    let report_query = "query($id: ID!) { campaign(id: $id) { report {
+        totals { ...t } creators { name totals { ...t } } platforms { platform totals { ...t } }
+        content { platform kind views reach engagements likes comments shares saves videoViews } } } }
+        fragment t on CampaignTotals { contentCount views reach engagements likes comments shares
+            saves videoViews storyCount storyReach }";
+    let calls_before = (
+        s.calls("tiktok", "tiktok_leo", "video_query").await,
+        s.calls("google", "yt_big", "videos").await,
+    );
+    let mut rows_before = std::collections::HashMap::new();
+    for row in campaign_content::Entity::find()
+        .all(&s.db)
+        .await
+        .expect("content")
+    {
+        rows_before.insert(row.media_id, s.metrics_of(row.media_id).await.len());
+    }
+    let mut first_views = None;
+    for step in 0..=4 {
+        if step > 0 {
+            advance(&s.app, 900).await;
+        }
+        s.scan().await;
+        if step == 0 {
+            first_views =
+                s.gql(report_query).await["campaign"]["report"]["totals"]["views"].as_i64();
+        }
+    }
+    let calls_after = (
+        s.calls("tiktok", "tiktok_leo", "video_query").await,
+        s.calls("google", "yt_big", "videos").await,
+    );
+    assert_eq!(
+        calls_after.0 - calls_before.0,
+        5,
+        "one TikTok video, every 15 minutes"
+    );
+    assert_eq!(
+        calls_after.1 - calls_before.1,
+        5,
+        "two YouTube videos, read in one call every 15 minutes"
+    );
+    for row in campaign_content::Entity::find()
+        .all(&s.db)
+        .await
+        .expect("content")
+    {
+        let pulled = s.metrics_of(row.media_id).await.len() - rows_before[&row.media_id];
+        assert_eq!(pulled, 5, "every 15 minutes: {row:?}");
+    }
+
+    let report = s.gql(report_query).await["campaign"]["report"].clone();
+    let totals = &report["totals"];
+    assert_eq!(totals["contentCount"], 5, "{report}");
+    assert_eq!(totals["storyCount"], 1, "{report}");
+    assert!(
+        totals["views"].as_i64() > first_views && first_views > Some(0),
+        "the numbers moved over the hour: {first_views:?} → {totals}"
+    );
+    let fields = [
+        "views",
+        "reach",
+        "engagements",
+        "likes",
+        "comments",
+        "shares",
+        "saves",
+        "videoViews",
+    ];
+    let sum = |rows: &[Value], field: &str, totals: bool| -> i64 {
+        rows.iter()
+            .map(|r| {
+                let v = if totals {
+                    &r["totals"][field]
+                } else {
+                    &r[field]
+                };
+                v.as_i64().unwrap_or(0)
+            })
+            .sum()
+    };
+    let rows = |name: &str| report[name].as_array().expect("rows").clone();
+    for field in fields {
+        let total = totals[field].as_i64().expect("a number");
+        assert_eq!(
+            sum(&rows("content"), field, false),
+            total,
+            "content {field}"
+        );
+        assert_eq!(
+            sum(&rows("creators"), field, true),
+            total,
+            "creators {field}"
+        );
+        assert_eq!(
+            sum(&rows("platforms"), field, true),
+            total,
+            "platforms {field}"
+        );
+    }
+    let mut creators: Vec<&str> = report["creators"]
+        .as_array()
+        .expect("creators")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    creators.sort_unstable();
+    assert_eq!(creators, ["Ana", "Big", "Leo"]);
+    let mut platforms: Vec<&str> = report["platforms"]
+        .as_array()
+        .expect("platforms")
+        .iter()
+        .filter_map(|p| p["platform"].as_str())
+        .collect();
+    platforms.sort_unstable();
+    assert_eq!(platforms, ["INSTAGRAM", "TIKTOK", "YOUTUBE"]);
+    for row in rows("content") {
+        assert!(
+            row["views"].as_i64() > Some(0),
+            "every item has numbers: {row}"
+        );
+    }
+
+    // The CSV export, read by a CSV parser, has the same totals.
+    let data = s
+        .gql("query($id: ID!) { exportCampaignReport(campaignId: $id, format: CSV) { data } }")
+        .await;
+    let text = data["exportCampaignReport"]["data"].as_str().expect("csv");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    let col = |name: &str| header.iter().position(|h| h == name).expect("column");
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a row")).collect();
+    let total = records
+        .iter()
+        .find(|r| &r[0] == "TOTAL")
+        .expect("a TOTAL row");
+    let content_rows: Vec<&csv::StringRecord> =
+        records.iter().filter(|r| &r[0] == "CONTENT").collect();
+    assert_eq!(content_rows.len(), 5);
+    for (field, column) in [
+        ("views", "views"),
+        ("reach", "reach"),
+        ("engagements", "engagements"),
+        ("videoViews", "video_views"),
+    ] {
+        let parts: i64 = content_rows
+            .iter()
+            .map(|r| r[col(column)].parse::<i64>().unwrap_or(0))
+            .sum();
+        assert_eq!(Some(parts), totals[field].as_i64(), "CSV {column}");
+        assert_eq!(
+            total[col(column)].parse::<i64>().ok(),
+            totals[field].as_i64(),
+            "CSV TOTAL {column}"
+        );
+    }
+}
+
+/// The other writers of INVALID tell the brand too: Meta's signed deauthorize callback for Ana,
+/// and a scheduled refresh that finds Leo's TikTok grant revoked. Once each, also when the
+/// refresh runs again.
+async fn a_deauthorize_callback_and_a_failing_refresh_tell_the_brand(backend: Backend) {
+    let Some(s) = setup(backend, 1_000).await else {
+        return;
+    };
+    let now = sandbox_now(&s.app).await;
+    let [(ig_id, ig_at), (tt_id, tt_at), _] = sandbox_items(now);
+    s.pulled(&s.ig, MediaKind::Post, &ig_id, ig_at, "Beach #AcmeSummer")
+        .await;
+    s.pulled(&s.tt, MediaKind::Video, &tt_id, tt_at, "Dance #AcmeSummer")
+        .await;
+    let link_of = |account: Uuid| {
+        let db = s.db.clone();
+        async move {
+            link::Entity::find()
+                .filter(link::Column::AccountId.eq(account))
+                .one(&db)
+                .await
+                .expect("query")
+                .expect("link")
+        }
+    };
+
+    // Ana removes the app in her Facebook settings: Meta calls the deauthorize callback, signed
+    // with the (sandbox) app's secret.
+    let user = link_of(s.ig.id)
+        .await
+        .provider_user_id
+        .expect("the Meta user who granted the link");
+    let signed = sign_request(
+        &json!({"algorithm": "HMAC-SHA256", "issued_at": Utc::now().timestamp(), "user_id": user}),
+        &Secret::new(api::sandbox::SandboxApp::credentials(Provider::Meta).1),
+    );
+    let response = s
+        .app
+        .client
+        .post(s.app.url("/callbacks/meta/deauthorize"))
+        .form(&[("signed_request", signed.as_str())])
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(response.status(), 200);
+    let (events, broken) = s.broken_events(s.ig.id).await;
+    assert_eq!(broken.len(), 1, "{events:?}");
+    assert_eq!(broken[0].to_status, Some(LinkStatus::Invalid));
+    assert_eq!(
+        broken[0].detail.as_ref().map(|d| d["campaignId"].clone()),
+        Some(json!(uuid_of(&s.campaign).to_string()))
+    );
+
+    // Leo removes the app on TikTok; twenty minutes before his access token ends, the refresh
+    // finds the grant dead.
+    let revoked = s
+        .app
+        .client
+        .post(s.app.url("/sandbox/control/users/tiktok_leo/revoke"))
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(revoked.status(), 200);
+    let tt_link = link_of(s.tt.id).await;
+    let expires = tt_link
+        .access_token_expires_at
+        .expect("TikTok tokens expire");
+    advance(
+        &s.app,
+        (expires - Duration::minutes(20) - sandbox_now(&s.app).await).num_seconds(),
+    )
+    .await;
+    for _ in 0..2 {
+        s.run(jobs::refresh::RefreshLink {
+            link_id: tt_link.id,
+        })
+        .await;
+    }
+    let after = link_of(s.tt.id).await;
+    assert_eq!(after.status, LinkStatus::Invalid);
+    let (events, broken) = s.broken_events(s.tt.id).await;
+    assert_eq!(broken.len(), 1, "{events:?}");
+    assert_eq!(broken[0].to_status, Some(LinkStatus::Invalid));
+    assert_eq!(
+        broken[0].reason,
+        after.invalid_reason.map(|r| r.as_str().to_owned())
+    );
+    // Big's YouTube link is untouched and got no such event.
+    assert!(s.broken_events(s.yt.id).await.1.is_empty());
+}
+
 on_both_backends!(
     campaign_content_is_pulled_on_its_cadence_and_stories_get_a_final_pull,
     a_spent_youtube_budget_holds_youtube_content_until_the_next_quota_day_and_shows_it,
@@ -811,4 +1227,6 @@ on_both_backends!(
     a_link_expiring_during_the_campaign_tells_the_brand_through_the_sweep,
     a_campaign_limited_key_sees_only_its_campaign_its_creators_and_their_campaign_content,
     sandbox_posts_with_the_hashtag_become_campaign_content_through_the_pull_jobs,
+    three_creators_on_three_platforms_publish_and_the_campaign_report_adds_up,
+    a_deauthorize_callback_and_a_failing_refresh_tell_the_brand,
 );

@@ -150,7 +150,9 @@ pub(crate) fn parse_playlist_items(body: &str) -> Result<PlaylistPage, PlatformE
     Ok((ids, next))
 }
 
-/// `videos.list` items as media; counts are strings and `dislikeCount` is private.
+/// `videos.list` items as media; counts are strings and `dislikeCount` is private. The caption
+/// is the title, then the description after a blank line when there is one: creators put their
+/// hashtags and mentions in the description, and campaigns match on them.
 pub(crate) fn parse_videos(body: &str) -> Result<Vec<MediaItem>, PlatformError> {
     let list: Value = parse_json(body, "YouTube videos")?;
     let Some(items) = list.get("items").and_then(Value::as_array) else {
@@ -174,7 +176,10 @@ pub(crate) fn parse_videos(body: &str) -> Result<Vec<MediaItem>, PlatformError> 
             Some(MediaItem {
                 platform_media_id: id.to_owned(),
                 kind: MediaKind::Video,
-                caption: text("/snippet/title"),
+                caption: match (text("/snippet/title"), text("/snippet/description")) {
+                    (Some(title), Some(description)) => Some(format!("{title}\n\n{description}")),
+                    (title, description) => title.or(description),
+                },
                 permalink: Some(format!("https://www.youtube.com/watch?v={id}")),
                 media_url: None,
                 thumbnail_url: best_thumbnail(item.pointer("/snippet/thumbnails")),

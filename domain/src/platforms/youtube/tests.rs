@@ -128,6 +128,27 @@ fn an_account_without_a_channel_is_no_channel() {
 }
 
 #[test]
+fn a_videos_description_follows_its_title_in_the_caption() {
+    let body = r#"{"items":[
+        {"id":"a","snippet":{"title":"Unboxing","description":"Thanks @acme #AcmeSummer"}},
+        {"id":"b","snippet":{"title":"","description":"Only words #x"}},
+        {"id":"c","snippet":{"title":"Just a title","description":""}}]}"#;
+    let captions: Vec<Option<String>> = parse_videos(body)
+        .unwrap()
+        .into_iter()
+        .map(|v| v.caption)
+        .collect();
+    assert_eq!(
+        captions,
+        vec![
+            Some("Unboxing\n\nThanks @acme #AcmeSummer".to_owned()),
+            Some("Only words #x".to_owned()),
+            Some("Just a title".to_owned()),
+        ]
+    );
+}
+
+#[test]
 fn videos_read_string_counts() {
     let items = parse_videos(fx::VIDEOS).unwrap();
     assert_eq!(items.len(), 1);
