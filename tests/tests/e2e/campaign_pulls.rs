@@ -17,6 +17,7 @@ use domain::{LinkStatus, MediaKind, Platform, Provider};
 use jobs::campaigns::CampaignContentScan;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde_json::{json, Value};
+use tests::live::{WebhookReceiver, WsClient};
 use tests::{on_both_backends, spawn_app_with, Backend, Credential, TestApp};
 use uuid::Uuid;
 
@@ -75,6 +76,11 @@ async fn setup(backend: Backend, youtube_units: i64) -> Option<Setup> {
         j.campaign_youtube_daily_units = youtube_units;
         j.backoff_base_ms = 10;
         j.backoff_max_secs = 1;
+        // Events reach subscribers and webhooks quickly, and webhooks may go to this machine.
+        j.heartbeat_secs = 1;
+        j.missed_heartbeats = 2;
+        c.events.poll_interval_ms = 50;
+        c.webhooks.allow_private_targets = true;
     })
     .await?;
     let db = app.db.connect().await;
@@ -1220,6 +1226,241 @@ async fn a_deauthorize_callback_and_a_failing_refresh_tell_the_brand(backend: Ba
     assert!(s.broken_events(s.yt.id).await.1.is_empty());
 }
 
+const CAMPAIGN_EVENTS: &str = "subscription($after: ID) {
+  linkStatusChanged(after: $after) { id kind accountId detail }
+}";
+
+/// Campaign events travel like link events. An admin's subscription hears Ana's post matched,
+/// taken out and her account breaking; a webhook endpoint subscribed to the three campaign types
+/// receives them signed with their wire names and nothing else; a key limited to another
+/// campaign hears only that campaign's events of its creators.
+async fn campaign_events_reach_subscribers_and_webhooks_and_a_limited_key_hears_only_its_campaign(
+    backend: Backend,
+) {
+    let Some(s) = setup(backend, 1_000).await else {
+        return;
+    };
+    // A second campaign, with Leo only, and a key limited to it.
+    let now = sandbox_now(&s.app).await;
+    let data = s
+        .app
+        .graphql_ok(
+            "mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { campaign { id } } }",
+            json!({ "input": {
+                "name": "Other", "brand": "Acme",
+                "startsAt": (now - Duration::days(10)).to_rfc3339(),
+                "endsAt": (now + Duration::days(14)).to_rfc3339(),
+                "hashtags": ["#AcmeSummer"], "mentions": [], "profileIds": [s.profiles[1]],
+            }}),
+        )
+        .await;
+    let other = data["createCampaign"]["campaign"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    s.app
+        .graphql_ok(
+            "mutation($id: ID!) { setCampaignStatus(input: {campaignId: $id, status: ACTIVE}) { campaign { status } } }",
+            json!({ "id": other }),
+        )
+        .await;
+    let data = s
+        .app
+        .graphql_ok(
+            "mutation($c: [ID!]) { createApiKey(input: {name: \"Other brand\", scopes: [METRICS_READ, EVENTS_SUBSCRIBE], campaignIds: $c}) { secret } }",
+            json!({ "c": [other] }),
+        )
+        .await;
+    let key = data["createApiKey"]["secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+
+    let receiver = WebhookReceiver::start(vec![]).await;
+    let data = s
+        .app
+        .graphql_ok(
+            "mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) {
+                signingSecret userErrors { code message } } }",
+            json!({ "input": { "url": receiver.url, "eventTypes":
+                ["CAMPAIGN_CONTENT_MATCHED", "CAMPAIGN_CONTENT_REMOVED", "CAMPAIGN_ACCOUNT_BROKEN"] } }),
+        )
+        .await;
+    assert_eq!(
+        data["createWebhookEndpoint"]["userErrors"],
+        json!([]),
+        "{data}"
+    );
+    let start = domain::events::max_id(&s.db)
+        .await
+        .expect("max id")
+        .to_string();
+    let mut admin = WsClient::connect(&s.app, json!({})).await;
+    admin
+        .subscribe("1", CAMPAIGN_EVENTS, json!({ "after": start }))
+        .await;
+    let mut limited = WsClient::connect(&s.app, json!({ "X-Api-Key": key })).await;
+    limited
+        .subscribe("1", CAMPAIGN_EVENTS, json!({ "after": start }))
+        .await;
+
+    // Ana's post is matched, taken out, and then her account breaks (it is still campaign
+    // content: re-added by link).
+    let [(ig_id, ig_at), (tt_id, tt_at), _] = sandbox_items(now);
+    s.pulled(&s.ig, MediaKind::Post, &ig_id, ig_at, "Beach #AcmeSummer")
+        .await;
+    let content_ids = |campaign: String| {
+        let app = &s.app;
+        async move {
+            app.graphql_ok(
+                "query($id: ID!) { campaign(id: $id) { content { id } } }",
+                json!({ "id": campaign }),
+            )
+            .await["campaign"]["content"]
+                .as_array()
+                .expect("content")
+                .iter()
+                .map(|c| c["id"].as_str().expect("id").to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let remove = |campaign: String, content: String| {
+        let app = &s.app;
+        async move {
+            let data = app
+                .graphql_ok(
+                    "mutation($input: RemoveCampaignContentInput!) { removeCampaignContent(input: $input) { userErrors { code } } }",
+                    json!({ "input": { "campaignId": campaign, "contentId": content } }),
+                )
+                .await;
+            assert_eq!(
+                data["removeCampaignContent"]["userErrors"],
+                json!([]),
+                "{data}"
+            );
+        }
+    };
+    let ana_content = content_ids(s.campaign.clone()).await;
+    assert_eq!(ana_content.len(), 1);
+    remove(s.campaign.clone(), ana_content[0].clone()).await;
+    let data = s
+        .app
+        .graphql_ok(
+            "mutation($input: AddCampaignPostInput!) { addCampaignPost(input: $input) { userErrors { code } } }",
+            json!({ "input": { "campaignId": s.campaign,
+                "url": format!("https://www.instagram.com/p/{ig_id}/") } }),
+        )
+        .await;
+    assert_eq!(data["addCampaignPost"]["userErrors"], json!([]), "{data}");
+    let revoked = s
+        .app
+        .client
+        .post(s.app.url("/sandbox/control/users/meta_ana/revoke"))
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(revoked.status(), 200);
+    s.scan().await;
+    // Leo's video is matched by both campaigns; then taken out of the other one.
+    s.pulled(&s.tt, MediaKind::Video, &tt_id, tt_at, "Dance #AcmeSummer")
+        .await;
+    let leo_other = content_ids(other.clone()).await;
+    remove(other.clone(), leo_other[0].clone()).await;
+
+    let campaign_of = |e: &Value| {
+        e["detail"]["campaignId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let summer = uuid_of(&s.campaign).to_string();
+    let other_uuid = uuid_of(&other).to_string();
+    let ana = crate::connect::global_id("SocialAccount", s.ig.id);
+    let leo = crate::connect::global_id("SocialAccount", s.tt.id);
+
+    // The admin hears everything of both campaigns, in order.
+    let mut heard = Vec::new();
+    while heard.len() < 7 {
+        let e = admin.next_event("1").await;
+        if e["kind"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("CAMPAIGN_"))
+        {
+            heard.push((
+                e["kind"].as_str().unwrap_or_default().to_owned(),
+                e["accountId"].as_str().unwrap_or_default().to_owned(),
+                campaign_of(&e),
+            ));
+        }
+    }
+    let want = |k: &str, a: &str, c: &str| (k.to_owned(), a.to_owned(), c.to_owned());
+    assert_eq!(
+        heard[..4],
+        [
+            want("CAMPAIGN_CONTENT_MATCHED", &ana, &summer),
+            want("CAMPAIGN_CONTENT_REMOVED", &ana, &summer),
+            want("CAMPAIGN_CONTENT_MATCHED", &ana, &summer),
+            want("CAMPAIGN_ACCOUNT_BROKEN", &ana, &summer),
+        ]
+    );
+    let mut leo_matched = heard[4..6].to_vec();
+    leo_matched.sort();
+    let mut both = vec![
+        want("CAMPAIGN_CONTENT_MATCHED", &leo, &summer),
+        want("CAMPAIGN_CONTENT_MATCHED", &leo, &other_uuid),
+    ];
+    both.sort();
+    assert_eq!(leo_matched, both);
+    assert_eq!(
+        heard[6],
+        want("CAMPAIGN_CONTENT_REMOVED", &leo, &other_uuid)
+    );
+
+    // The limited key hears only its campaign's events of its creators: the first two it gets
+    // are Leo's match and removal in the other campaign.
+    for kind in ["CAMPAIGN_CONTENT_MATCHED", "CAMPAIGN_CONTENT_REMOVED"] {
+        let e = limited.next_event("1").await;
+        assert_eq!(
+            (e["kind"].as_str(), &e["accountId"], campaign_of(&e)),
+            (Some(kind), &json!(leo), other_uuid.clone()),
+            "{e}"
+        );
+    }
+
+    // The webhook receives the seven campaign events with their wire names, and nothing else.
+    let got = receiver.wait_for(7).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let got = if receiver.requests().len() > got.len() {
+        receiver.requests()
+    } else {
+        got
+    };
+    let mut types: Vec<String> = got
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<Value>(&r.body).expect("json")["type"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    types.sort();
+    assert_eq!(
+        types,
+        [
+            "campaign.account_broken",
+            "campaign.content_matched",
+            "campaign.content_matched",
+            "campaign.content_matched",
+            "campaign.content_matched",
+            "campaign.content_removed",
+            "campaign.content_removed",
+        ]
+    );
+    admin.close().await;
+    limited.close().await;
+}
+
 on_both_backends!(
     campaign_content_is_pulled_on_its_cadence_and_stories_get_a_final_pull,
     a_spent_youtube_budget_holds_youtube_content_until_the_next_quota_day_and_shows_it,
@@ -1229,4 +1470,5 @@ on_both_backends!(
     sandbox_posts_with_the_hashtag_become_campaign_content_through_the_pull_jobs,
     three_creators_on_three_platforms_publish_and_the_campaign_report_adds_up,
     a_deauthorize_callback_and_a_failing_refresh_tell_the_brand,
+    campaign_events_reach_subscribers_and_webhooks_and_a_limited_key_hears_only_its_campaign,
 );
