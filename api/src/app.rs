@@ -203,7 +203,8 @@ pub fn build_clients(
                 )
             }
         }
-        .map_err(|e| bad(e.to_string()))?;
+        .map_err(|e| bad(e.to_string()))?
+        .with_clock(clock.clone());
         let client: Arc<dyn PlatformClient> = match provider {
             Provider::Meta => Arc::new(
                 MetaClient::new(http.clone(), platform_config).map_err(|e| bad(e.to_string()))?,

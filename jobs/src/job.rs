@@ -189,6 +189,14 @@ impl JobContext {
         JobContext(Arc::new(inner))
     }
 
+    /// The same context acting as another worker (another lease owner): several workers of one
+    /// process, in tests and benchmarks.
+    pub fn with_worker_id(&self, worker_id: impl Into<String>) -> Self {
+        let mut inner = (*self.0).clone();
+        inner.worker_id = worker_id.into();
+        JobContext(Arc::new(inner))
+    }
+
     pub fn db(&self) -> &DatabaseConnection {
         &self.0.db
     }

@@ -7,7 +7,7 @@ use domain::Provider;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::state::{Dead, Fault, Published, PublishedKind, Sandbox, Slow};
+use super::state::{Dead, Fault, Published, PublishedKind, Sandbox, Slow, TokenUse};
 use super::users::{self, FakeUser};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -18,6 +18,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/users/{key}/revoke", web::post().to(revoke_user))
             .route("/users/{key}/password", web::post().to(change_password))
             .route("/users/{key}/media", web::post().to(publish))
+            .route("/users/{key}/grants", web::post().to(grants))
             .route("/faults", web::post().to(add_fault))
             .route("/slow", web::post().to(add_slow))
             .route("/calls", web::get().to(calls)),
@@ -213,6 +214,77 @@ fn publish_youtube(sandbox: &Sandbox, user: &FakeUser, body: Publish) -> Publish
     Ok((published, permalink))
 }
 
+/// `{"count": N}`: N grants to issue at once.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Grants {
+    count: usize,
+}
+
+/// Most grants one call issues.
+const MAX_GRANTS: usize = 10_000;
+
+/// Issues `count` token sets for the user at once, each as the provider's token endpoint answers
+/// a consent with every scope creatorlink asks for (Meta: a long-lived token; TikTok: access and
+/// rotating refresh token; Google: access and refresh token). For seeding many links of one fake
+/// user (refresh tests and `creatorlink bench refresh`); the tokens carry the run's marker like
+/// every sandbox token.
+async fn grants(
+    sandbox: web::Data<Sandbox>,
+    key: web::Path<String>,
+    body: web::Json<Grants>,
+) -> HttpResponse {
+    let Some(user) = users::find(&key) else {
+        return HttpResponse::NotFound().json(json!({"error": "no such sandbox user"}));
+    };
+    if !(1..=MAX_GRANTS).contains(&body.count) {
+        return bad_request(&format!("count is 1 to {MAX_GRANTS}"));
+    }
+    let (scopes, access_ttl, refresh_ttl): (&[&str], i64, Option<Option<i64>>) = match user.provider
+    {
+        Provider::Meta => (
+            domain::platforms::meta::REQUESTED,
+            super::meta::LONG_LIVED,
+            None,
+        ),
+        Provider::Tiktok => (
+            domain::platforms::tiktok::REQUESTED,
+            super::tiktok::ACCESS_TTL,
+            Some(Some(super::tiktok::REFRESH_TTL)),
+        ),
+        Provider::Google => (
+            domain::platforms::youtube::REQUESTED,
+            super::google::ACCESS_TTL,
+            Some(None),
+        ),
+    };
+    let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+    let issued: Vec<_> = (0..body.count)
+        .map(|_| {
+            let (access, expires_in) = sandbox.issue_token(
+                user.key,
+                user.provider,
+                TokenUse::Access,
+                &scopes,
+                Some(access_ttl),
+            );
+            let mut grant = json!({ "access_token": access, "expires_in": expires_in });
+            if let Some(ttl) = refresh_ttl {
+                let (refresh, refresh_expires_in) =
+                    sandbox.issue_token(user.key, user.provider, TokenUse::Refresh, &scopes, ttl);
+                grant["refresh_token"] = json!(refresh);
+                grant["refresh_expires_in"] = json!(refresh_expires_in);
+            }
+            grant
+        })
+        .collect();
+    HttpResponse::Ok().json(json!({
+        "user_id": user.user_id,
+        "scopes": scopes,
+        "grants": issued,
+    }))
+}
+
 /// The user changes their password: Meta answers 190/460, the others `invalid_grant`.
 async fn change_password(sandbox: web::Data<Sandbox>, key: web::Path<String>) -> HttpResponse {
     let Some(user) = known(&key) else {
@@ -223,8 +295,13 @@ async fn change_password(sandbox: web::Data<Sandbox>, key: web::Path<String>) ->
 }
 
 async fn add_fault(sandbox: web::Data<Sandbox>, body: web::Json<Fault>) -> HttpResponse {
-    if !(body.status == 429 || (500..600).contains(&body.status)) {
-        return HttpResponse::BadRequest().json(json!({"error": "status must be 429 or 5xx"}));
+    let ok = if body.malformed {
+        body.status == 200
+    } else {
+        body.status == 429 || (500..600).contains(&body.status)
+    };
+    if !ok {
+        return bad_request("status must be 429 or 5xx (or 200 with malformed)");
     }
     sandbox.add_fault(body.into_inner());
     HttpResponse::Ok().json(json!({"ok": true}))
@@ -272,6 +349,13 @@ pub async fn gate(
     }
     let fault = fault?;
     sandbox.log_call(provider, endpoint, None, fault.status);
+    if fault.malformed {
+        return Some(
+            HttpResponse::Ok()
+                .content_type("application/json")
+                .body(r#"{"access_token": "sandbox_cut_off_"#),
+        );
+    }
     let status = actix_web::http::StatusCode::from_u16(fault.status)
         .unwrap_or(actix_web::http::StatusCode::SERVICE_UNAVAILABLE);
     let mut reply = HttpResponse::build(status);

@@ -12,7 +12,7 @@ use super::control::gate;
 use super::state::{Sandbox, SandboxApp, TokenUse};
 use super::users::{self, FakeChannel, FakeUser};
 
-const ACCESS_TTL: i64 = 3_599;
+pub(super) const ACCESS_TTL: i64 = 3_599;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/o/oauth2/v2/auth", web::get().to(authorize))

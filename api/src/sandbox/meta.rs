@@ -12,7 +12,7 @@ use super::state::{Dead, PublishedKind, Sandbox, SandboxApp, TokenUse};
 use super::users::{self, FakeInstagram, FakeUser};
 
 /// Meta's long-lived user token lifetime (~60 days).
-const LONG_LIVED: i64 = 5_183_944;
+pub(super) const LONG_LIVED: i64 = 5_183_944;
 /// A short-lived user token (from the code exchange).
 const SHORT_LIVED: i64 = 3_600;
 

@@ -83,8 +83,11 @@ struct UserSwitches {
 pub struct Fault {
     pub provider: Provider,
     pub count: u32,
-    /// 429 (rate limited, with `Retry-After`) or a 5xx.
+    /// 429 (rate limited, with `Retry-After`) or a 5xx; 200 with `malformed`.
     pub status: u16,
+    /// Answer 200 with a body cut off mid-JSON (a proxy or a half-written reply).
+    #[serde(default)]
+    pub malformed: bool,
     #[serde(default)]
     pub retry_after_seconds: Option<u64>,
     #[serde(default)]

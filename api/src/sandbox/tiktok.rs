@@ -11,8 +11,8 @@ use super::control::gate;
 use super::state::{Dead, Sandbox, SandboxApp, TokenUse};
 use super::users::{self, FakeUser};
 
-const ACCESS_TTL: i64 = 86_400;
-const REFRESH_TTL: i64 = 31_536_000;
+pub(super) const ACCESS_TTL: i64 = 86_400;
+pub(super) const REFRESH_TTL: i64 = 31_536_000;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/v2/auth/authorize/", web::get().to(authorize))

@@ -101,6 +101,26 @@ async fn release_lease(
     Ok(())
 }
 
+/// Someone else holds the lease: if they die holding it (a killed worker), the link must not wait
+/// for the scan's claim to run out. The next scan after the lease ends picks it up again; when the
+/// holder finishes first, its write clears the lease and this changes nothing.
+async fn come_back_when_the_lease_ends(
+    db: &DatabaseConnection,
+    link_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    link::Entity::update_many()
+        .col_expr(
+            link::Column::NextRefreshAt,
+            Expr::col(link::Column::LeaseUntil),
+        )
+        .filter(link::Column::Id.eq(link_id))
+        .filter(link::Column::LeaseUntil.gte(now))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Refreshes one link's tokens if due, under the single-flight rules above. Idempotent: a second
 /// run finds the token no longer due (`NotDue`) or the lease held (`Skipped`).
 pub async fn refresh_link(
@@ -110,6 +130,7 @@ pub async fn refresh_link(
     req: RefreshRequest<'_>,
 ) -> Result<RefreshOutcome, DomainError> {
     let Some(leased) = take_lease(db, req.link_id, req.owner, req.now, req.lease_ttl).await? else {
+        come_back_when_the_lease_ends(db, req.link_id, req.now).await?;
         return Ok(RefreshOutcome::Skipped);
     };
     let result = refresh_leased(db, client, keyring, &req, &leased).await;

@@ -61,6 +61,9 @@ pub struct PlatformConfig {
     pub analytics_base: Url,
     /// The API version path segment (Meta Graph `v25.0`; TikTok and Google ignore it).
     pub api_version: String,
+    /// "Now" for reading a reply: when a `Retry-After` ends, when a token expires. The
+    /// application's clock (the sandbox's, when it moves time); the system clock by default.
+    pub clock: crate::clock::SharedClock,
 }
 
 /// A configuration value that cannot work, named so the operator can fix it.
@@ -129,6 +132,7 @@ impl PlatformConfig {
             api_base: parse_url("api_base", api)?,
             analytics_base: parse_url("analytics_base", analytics)?,
             api_version: META_GRAPH_VERSION.to_owned(),
+            clock: std::sync::Arc::new(crate::clock::SystemClock),
         };
         config.validate()?;
         Ok(config)
@@ -151,9 +155,16 @@ impl PlatformConfig {
             api_base: base.clone(),
             analytics_base: base,
             api_version: META_GRAPH_VERSION.to_owned(),
+            clock: std::sync::Arc::new(crate::clock::SystemClock),
         };
         config.validate()?;
         Ok(config)
+    }
+
+    /// The same configuration reading replies by `clock`.
+    pub fn with_clock(mut self, clock: crate::clock::SharedClock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Checks every setting; the client constructors call it so a bad value fails at start.

@@ -21,7 +21,7 @@ use serde_json::json;
 use url::Url;
 
 /// The scopes we ask for.
-const REQUESTED: &[&str] = &[
+pub const REQUESTED: &[&str] = &[
     "user.info.basic",
     "user.info.profile",
     "user.info.stats",
@@ -60,7 +60,7 @@ impl TiktokClient {
         secrets: &[&str],
     ) -> Result<HttpReply, PlatformError> {
         let reply = send(request, secrets).await?;
-        classify_tiktok(&reply, Utc::now()).map_err(|e| e.redacted(secrets))?;
+        classify_tiktok(&reply, self.config.clock.now()).map_err(|e| e.redacted(secrets))?;
         Ok(reply)
     }
 

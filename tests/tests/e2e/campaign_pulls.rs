@@ -22,27 +22,12 @@ use tests::{on_both_backends, spawn_app_with, Backend, Credential, TestApp};
 use uuid::Uuid;
 
 use crate::api_support::{create_profile, uuid_of};
-use crate::connect::{account_by_platform, advance, connect, sandbox_calls, select_page};
+use crate::connect::{
+    account_by_platform, advance, connect, sandbox_calls, sandbox_now, select_page,
+};
 
 /// The Instagram account of the sandbox user `meta_ana`.
 const ANA_IG: &str = "17841400008460056";
-
-async fn sandbox_now(app: &TestApp) -> DateTime<Utc> {
-    let body: Value = app
-        .client
-        .get(app.url("/sandbox/control/clock"))
-        .send()
-        .await
-        .expect("clock")
-        .json()
-        .await
-        .expect("json");
-    body["now"]
-        .as_str()
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .expect("the sandbox time")
-        .with_timezone(&Utc)
-}
 
 struct Setup {
     app: TestApp,

@@ -2,6 +2,7 @@
 //! selection, conflicts, reconnect, missing permissions, unlink and remove, and the OAuth attacks.
 
 use base64::Engine as _;
+use chrono::{DateTime, Utc};
 use domain::entities::{link, link_event, oauth_state, social_account};
 use domain::{InvalidReason, LinkStatus, Platform};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
@@ -590,6 +591,24 @@ async fn a_replica_calls_the_sandbox_at_its_internal_url(backend: Backend) {
         !tokens.is_empty(),
         "the code was exchanged at the internal URL"
     );
+}
+
+/// Sandbox (and application) time.
+pub async fn sandbox_now(app: &TestApp) -> DateTime<Utc> {
+    let body: Value = app
+        .client
+        .get(app.url("/sandbox/control/clock"))
+        .send()
+        .await
+        .expect("clock")
+        .json()
+        .await
+        .expect("json");
+    body["now"]
+        .as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .expect("the sandbox time")
+        .with_timezone(&Utc)
 }
 
 pub async fn advance(app: &TestApp, seconds: i64) {

@@ -25,7 +25,8 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use std::collections::HashMap;
 use url::Url;
 
-const REQUESTED: &[&str] = &[
+/// The scopes a connect asks for.
+pub const REQUESTED: &[&str] = &[
     "instagram_basic",
     "instagram_manage_insights",
     "pages_show_list",
@@ -88,7 +89,7 @@ impl MetaClient {
             .query(query)
             .query(&[("access_token", token)]);
         let reply = send(request, &[token, self.config.client_secret.expose()]).await?;
-        classify_meta(&reply, Utc::now())
+        classify_meta(&reply, self.config.clock.now())
             .map_err(|e| e.redacted(&[token, self.config.client_secret.expose()]))?;
         Ok(reply)
     }
@@ -104,7 +105,7 @@ impl MetaClient {
         );
         let secrets = secret_values(query);
         let reply = send(self.http.get(url).query(query), &secrets).await?;
-        classify_meta(&reply, Utc::now()).map_err(|e| e.redacted(&secrets))?;
+        classify_meta(&reply, self.config.clock.now()).map_err(|e| e.redacted(&secrets))?;
         parse_access_token(&reply.body)
     }
 
@@ -305,7 +306,7 @@ impl PlatformClient for MetaClient {
             .delete(self.graph(&["me", "permissions"]))
             .query(&[("access_token", token.expose())]);
         let reply = send(request, &[token.expose()]).await?;
-        classify_meta(&reply, Utc::now()).map_err(|e| e.redacted(&[token.expose()]))
+        classify_meta(&reply, self.config.clock.now()).map_err(|e| e.redacted(&[token.expose()]))
     }
 
     /// Every Page and every Instagram professional account attached to one. No Page at all is

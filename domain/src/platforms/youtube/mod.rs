@@ -26,7 +26,8 @@ use oauth2::{AuthUrl, ClientId, CsrfToken, RedirectUrl, Scope};
 use reqwest::RequestBuilder;
 use url::Url;
 
-const REQUESTED: &[&str] = &[
+/// The scopes a connect asks for.
+pub const REQUESTED: &[&str] = &[
     "https://www.googleapis.com/auth/youtube.readonly",
     "https://www.googleapis.com/auth/yt-analytics.readonly",
 ];
@@ -83,7 +84,7 @@ impl YoutubeClient {
         secrets: &[&str],
     ) -> Result<HttpReply, PlatformError> {
         let reply = send(request, secrets).await?;
-        classify_google(&reply, Utc::now()).map_err(|e| e.redacted(secrets))?;
+        classify_google(&reply, self.config.clock.now()).map_err(|e| e.redacted(secrets))?;
         Ok(reply)
     }
 
