@@ -7,7 +7,7 @@ use domain::Provider;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::state::{Dead, Fault, Published, PublishedKind, Sandbox, Slow, TokenUse};
+use super::state::{Dead, Fault, Hold, Published, PublishedKind, Sandbox, Slow, TokenUse};
 use super::users::{self, FakeUser};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -21,6 +21,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/users/{key}/grants", web::post().to(grants))
             .route("/faults", web::post().to(add_fault))
             .route("/slow", web::post().to(add_slow))
+            .route("/hold", web::post().to(hold))
+            .route("/hold", web::get().to(held))
+            .route("/release", web::post().to(release))
             .route("/calls", web::get().to(calls)),
     );
 }
@@ -312,6 +315,25 @@ async fn add_slow(sandbox: web::Data<Sandbox>, body: web::Json<Slow>) -> HttpRes
     HttpResponse::Ok().json(json!({"ok": true}))
 }
 
+/// From now on, calls to the provider (whose path contains `path_contains`) wait before the fake
+/// platform sees them, until `POST /sandbox/control/release`.
+async fn hold(sandbox: web::Data<Sandbox>, body: web::Json<Hold>) -> HttpResponse {
+    sandbox.set_hold(body.into_inner());
+    HttpResponse::Ok().json(json!({"ok": true}))
+}
+
+/// `{"held": N}`: calls waiting on the hold now.
+async fn held(sandbox: web::Data<Sandbox>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"held": sandbox.held()}))
+}
+
+/// Lifts the hold: the waiting calls are answered 503 without reaching the fake platform, as
+/// requests lost on the way (their callers may be gone).
+async fn release(sandbox: web::Data<Sandbox>) -> HttpResponse {
+    sandbox.release();
+    HttpResponse::Ok().json(json!({"ok": true}))
+}
+
 #[derive(Deserialize)]
 struct CallFilter {
     provider: Option<Provider>,
@@ -343,6 +365,17 @@ pub async fn gate(
     endpoint: &str,
     path: &str,
 ) -> Option<HttpResponse> {
+    if sandbox.hold_call(provider, path) {
+        // Polling keeps this simple: the sandbox is a test double, and a held call is rare.
+        while sandbox.still_held() {
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        sandbox.log_call(provider, endpoint, None, 503);
+        return Some(
+            HttpResponse::ServiceUnavailable()
+                .json(json!({"error": "the sandbox held this call and let it go unanswered"})),
+        );
+    }
     let (fault, delay) = sandbox.begin_call(provider, endpoint, path);
     if let Some(delay) = delay {
         actix_web::rt::time::sleep(delay).await;

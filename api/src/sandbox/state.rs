@@ -102,6 +102,16 @@ pub struct Slow {
     pub count: u32,
 }
 
+/// "Hold every call to `provider` (whose path contains `path_contains`)": the calls wait, not
+/// yet seen by the fake platform, until released; a test kills a client while its calls hang.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hold {
+    pub provider: Provider,
+    #[serde(default)]
+    pub path_contains: Option<String>,
+}
+
 /// One call a client made to the sandbox.
 #[derive(Debug, Clone, Serialize)]
 pub struct CallRecord {
@@ -124,6 +134,9 @@ struct State {
     faults: Vec<Fault>,
     slow: Vec<Slow>,
     calls: Vec<CallRecord>,
+    hold: Option<Hold>,
+    /// Calls waiting on the hold now.
+    held: usize,
     /// Content published through the control API, by the platform's account id (Instagram
     /// account, TikTok `open_id`, YouTube channel).
     published: HashMap<&'static str, Vec<Published>>,
@@ -385,6 +398,43 @@ impl Sandbox {
         state.slow.retain(|s| s.count > 0);
         let _ = endpoint;
         (fault, delay)
+    }
+
+    /// Holds the matching calls from now on.
+    pub fn set_hold(&self, hold: Hold) {
+        self.lock().hold = Some(hold);
+    }
+
+    /// Lifts the hold; the calls waiting on it go unanswered by the platform.
+    pub fn release(&self) {
+        self.lock().hold = None;
+    }
+
+    /// How many calls wait on the hold now.
+    pub fn held(&self) -> usize {
+        self.lock().held
+    }
+
+    /// Whether a call to `path` of `provider` is held; counts it as waiting if so.
+    pub fn hold_call(&self, provider: Provider, path: &str) -> bool {
+        let mut state = self.lock();
+        let held = state.hold.as_ref().is_some_and(|h| {
+            h.provider == provider && h.path_contains.as_deref().is_none_or(|p| path.contains(p))
+        });
+        if held {
+            state.held += 1;
+        }
+        held
+    }
+
+    /// Whether the hold is still on; when it is not, the caller stops waiting.
+    pub fn still_held(&self) -> bool {
+        let mut state = self.lock();
+        if state.hold.is_some() {
+            return true;
+        }
+        state.held = state.held.saturating_sub(1);
+        false
     }
 
     /// Appends to the call log.

@@ -22,6 +22,7 @@ mod jobs;
 mod privacy;
 mod pulls;
 mod refresh;
+mod refresh_processes;
 mod schema;
 mod seed;
 mod vault;

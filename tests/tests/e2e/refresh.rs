@@ -3,6 +3,9 @@
 //! work; four workers over 200 due TikTok links refresh each exactly once per cycle and never
 //! present a rotated-away refresh token (the sandbox kills a reused one with `invalid_grant`);
 //! provider faults back a link off on its own or make it INVALID with the platform's reason.
+//!
+//! The multi-process and crash cases (`creatorlink worker` processes on Redis, one killed with
+//! SIGKILL) are in `refresh_processes`.
 
 use chrono::{DateTime, Duration, Utc};
 use domain::entities::{link, link_event};

@@ -1,0 +1,254 @@
+//! `creatorlink worker` processes on one Redis, refreshing against the sandbox of an API process
+//! on PostgreSQL: two processes over 200 due TikTok links refresh each exactly once (counted in
+//! the sandbox's call log); a worker killed with SIGKILL in the middle of a run loses nothing —
+//! a new one finishes every link, no refresh token is presented after it was rotated away (the
+//! sandbox would answer `invalid_grant`), and no lease outlives its TTL.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use chrono::Utc;
+use domain::entities::{dead_job, link};
+use domain::{LinkStatus, Platform};
+use jobs::refresh::RefreshScan;
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::json;
+use tests::{spawn_app_with, Backend, TestApp, TestRedis};
+use uuid::Uuid;
+
+use crate::creatorlink_bin;
+use crate::jobs::quiet_jobs;
+use crate::refresh::{seed, token_calls};
+
+/// One `creatorlink worker` process; killed (SIGKILL) when dropped.
+struct Worker {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Worker {
+    /// Starts a worker named `name` on `app`'s database and Redis queue, with `app`'s vault key,
+    /// calling the sandbox `app` serves. Schedules are off unless `refresh_every_second`.
+    async fn start(
+        app: &TestApp,
+        redis: &TestRedis,
+        dir: &Path,
+        name: &str,
+        refresh_every_second: bool,
+    ) -> Worker {
+        let log = dir.join(format!("{name}.log"));
+        let mut command = Command::new(creatorlink_bin());
+        for schedule in [
+            "EXPIRE_LINKS",
+            "STORIES",
+            "METRICS",
+            "MEDIA",
+            "AUDIENCE",
+            "WEBHOOK_SCAN",
+            "CAMPAIGN_CONTENT",
+        ] {
+            command.env(format!("CREATORLINK_JOBS_{schedule}_SCHEDULE"), "off");
+        }
+        let child = command
+            .arg("worker")
+            .current_dir(dir)
+            .env("DATABASE_URL", &app.db.url)
+            .env("REDIS_URL", &redis.url)
+            .env("CREATORLINK_REDIS_PREFIX", &redis.prefix)
+            .env("CREATORLINK_VAULT_KEY_FILE", app.config.vault_key_file())
+            .env("CREATORLINK_SANDBOX_PUBLIC_URL", &app.address)
+            .env("CREATORLINK_DATA_DIR", dir)
+            .env("CREATORLINK_JOBS_WORKER_NAME", name)
+            .env("CREATORLINK_JOBS_CONCURRENCY", "4")
+            .env("CREATORLINK_JOBS_HEARTBEAT_SECS", "1")
+            .env("CREATORLINK_JOBS_MISSED_HEARTBEATS", "2")
+            .env("CREATORLINK_JOBS_LEASE_TTL_SECS", "3")
+            .env(
+                "CREATORLINK_JOBS_REFRESH_SCHEDULE",
+                if refresh_every_second {
+                    "* * * * * *"
+                } else {
+                    "off"
+                },
+            )
+            .env("CREATORLINK_LOG_LEVEL", "info")
+            .env("CREATORLINK_AUTH_JWT_HS256_SECRET", tests::TEST_JWT_SECRET)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("the worker starts");
+        let worker = Worker { child, log };
+        // Bounded wait for its workers to register; not a timing assertion.
+        for _ in 0..600 {
+            if worker.log_text().contains("job workers started") {
+                return worker;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the worker did not start: {}", worker.log_text());
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Refreshes this process stored.
+    fn refreshed(&self) -> usize {
+        self.log_text()
+            .lines()
+            .filter(|l| l.contains("refresh attempted") && l.contains("Refreshed"))
+            .count()
+    }
+}
+
+/// A PostgreSQL app with its queue on a Redis prefix of its own and no workers of its own: it
+/// serves the sandbox (and GraphQL); the worker processes do the jobs.
+async fn app_without_workers() -> Option<(TestApp, TestRedis)> {
+    let redis = TestRedis::create().await?;
+    let (url, prefix) = (redis.url.clone(), redis.prefix.clone());
+    let app = spawn_app_with(Backend::Postgres, |c| {
+        quiet_jobs(c);
+        c.jobs.in_process = false;
+        c.redis.url = Some(url);
+        c.redis.prefix = prefix;
+    })
+    .await?;
+    Some((app, redis))
+}
+
+/// How many of `links` hold refreshed tokens (version 2).
+async fn refreshed_links(app: &TestApp, links: &[Uuid]) -> Vec<link::Model> {
+    link::Entity::find()
+        .all(&app.db.connect().await)
+        .await
+        .expect("links")
+        .into_iter()
+        .filter(|l| links.contains(&l.id) && l.version >= 2)
+        .collect()
+}
+
+async fn wait_until_refreshed(app: &TestApp, links: &[Uuid], n: usize, workers: &[&Worker]) {
+    for _ in 0..1_200 {
+        if refreshed_links(app, links).await.len() >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let logs: Vec<String> = workers.iter().map(|w| w.log_text()).collect();
+    panic!(
+        "only {} of {n} links were refreshed; worker logs: {logs:#?}",
+        refreshed_links(app, links).await.len()
+    );
+}
+
+/// Every link refreshed exactly once, none refused, all LINKED with no lease, no dead job.
+async fn assert_each_refreshed_once(app: &TestApp, links: &[Uuid]) {
+    let (ok, refused) = token_calls(app, "tiktok", "token:refresh_token").await;
+    assert_eq!(
+        refused, 0,
+        "no refresh token was presented after it was rotated away"
+    );
+    assert_eq!(ok, links.len(), "exactly one refresh per link");
+    let db = app.db.connect().await;
+    let now = Utc::now();
+    for l in link::Entity::find().all(&db).await.expect("links") {
+        assert_eq!((l.status, l.version), (LinkStatus::Linked, 2), "{l:?}");
+        assert!(
+            l.lease_until.is_none_or(|until| until > now),
+            "no lease outlives its TTL: {l:?}"
+        );
+    }
+    assert_eq!(dead_job::Entity::find().count(&db).await.expect("dead"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_worker_processes_refresh_two_hundred_links_exactly_once() {
+    let Some((app, redis)) = app_without_workers().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let links = seed(&app, "tiktok_leo", Platform::Tiktok, 200).await;
+    let a = Worker::start(&app, &redis, dir.path(), "worker-a", false).await;
+    let b = Worker::start(&app, &redis, dir.path(), "worker-b", false).await;
+    jobs::enqueue(&app.queue, RefreshScan::default())
+        .await
+        .expect("enqueue");
+    wait_until_refreshed(&app, &links, links.len(), &[&a, &b]).await;
+    assert_each_refreshed_once(&app, &links).await;
+    assert_eq!(a.refreshed() + b.refreshed(), links.len());
+    assert!(
+        a.refreshed() > 0 && b.refreshed() > 0,
+        "both processes took part: {} and {}",
+        a.refreshed(),
+        b.refreshed()
+    );
+}
+
+async fn control(app: &TestApp, path: &str, body: serde_json::Value) -> serde_json::Value {
+    let request = if body.is_null() {
+        app.client.get(app.url(&format!("/sandbox/control/{path}")))
+    } else {
+        app.client
+            .post(app.url(&format!("/sandbox/control/{path}")))
+            .json(&body)
+    };
+    let response = request.send().await.expect("control");
+    assert_eq!(response.status(), 200);
+    response.json().await.expect("json")
+}
+
+/// The kill lands while every refresh the worker has in hand waits on the platform (held by the
+/// sandbox before it sees them), so nothing of the worker sits between a platform's answer and
+/// its write. That last window — a rotated token the platform issued and a process that died
+/// before storing it — no client can close; see the README's "Jobs" section.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_mid_run_loses_no_job_and_no_rotated_refresh_token() {
+    let Some((app, redis)) = app_without_workers().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let links = seed(&app, "tiktok_leo", Platform::Tiktok, 200).await;
+    let mut first = Worker::start(&app, &redis, dir.path(), "worker-first", false).await;
+    jobs::enqueue(&app.queue, RefreshScan::default())
+        .await
+        .expect("enqueue");
+    wait_until_refreshed(&app, &links, 20, &[&first]).await;
+    control(
+        &app,
+        "hold",
+        json!({"provider": "tiktok", "path_contains": "/oauth/token/"}),
+    )
+    .await;
+    // Its four refresh slots (CREATORLINK_JOBS_CONCURRENCY) all hang on the platform.
+    let mut held = 0;
+    for _ in 0..600 {
+        held = control(&app, "hold", serde_json::Value::Null).await["held"]
+            .as_u64()
+            .unwrap_or(0);
+        if held == 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(held, 4, "{}", first.log_text());
+    first.child.kill().expect("SIGKILL");
+    first.child.wait().expect("reaped");
+    control(&app, "release", json!({})).await;
+    let before = refreshed_links(&app, &links).await.len();
+    assert!(before < links.len(), "killed mid-run ({before} done)");
+
+    // A new worker (its scan ticking every second) finishes the run: the dead worker's jobs come
+    // back, its leases run out after their TTL, and every link refreshes with the refresh token
+    // it holds.
+    let second = Worker::start(&app, &redis, dir.path(), "worker-second", true).await;
+    wait_until_refreshed(&app, &links, links.len(), &[&first, &second]).await;
+    assert_each_refreshed_once(&app, &links).await;
+    assert!(second.refreshed() > 0);
+}
