@@ -78,6 +78,8 @@ pub struct JobsConfig {
     pub audience_schedule: String,
     /// Re-enqueues webhook deliveries due for over a minute without a job (a lost enqueue).
     pub webhook_scan_schedule: String,
+    /// Cron of the scan for platform revokes to try again.
+    pub revoke_schedule: String,
     /// When campaign content due for its metrics is looked for (every minute by default).
     pub campaign_content_schedule: String,
     /// YouTube Data API units campaign content pulls may spend per Pacific day (of the
@@ -507,6 +509,7 @@ impl Default for Config {
                 media_schedule: "0 */30 * * * *".into(),
                 audience_schedule: "0 45 * * * *".into(),
                 webhook_scan_schedule: "20 * * * * *".into(),
+                revoke_schedule: "40 * * * * *".into(),
                 campaign_content_schedule: "0 * * * * *".into(),
                 campaign_youtube_daily_units: 2_000,
                 stories_every_hours: 2,
@@ -825,6 +828,7 @@ impl Config {
             ("media_schedule", &j.media_schedule),
             ("audience_schedule", &j.audience_schedule),
             ("webhook_scan_schedule", &j.webhook_scan_schedule),
+            ("revoke_schedule", &j.revoke_schedule),
             ("campaign_content_schedule", &j.campaign_content_schedule),
         ] {
             if expr != "off" {
@@ -859,6 +863,7 @@ impl Config {
                 media_scan: schedule(&j.media_schedule),
                 audience_scan: schedule(&j.audience_schedule),
                 webhook_scan: schedule(&j.webhook_scan_schedule),
+                revoke_scan: schedule(&j.revoke_schedule),
                 campaign_content_scan: schedule(&j.campaign_content_schedule),
                 queue_metrics: Some("*/15 * * * * *".into()),
             },

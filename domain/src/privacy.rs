@@ -22,6 +22,7 @@ use crate::entities::{
 };
 use crate::error::{DomainError, DomainResult};
 use crate::events::{self, NewEvent};
+use crate::link::revoke::Revoked;
 use crate::tenant::OrgId;
 
 /// The link event kind of an erasure tombstone.
@@ -31,13 +32,15 @@ pub const DATA_ERASED: &str = "DATA_ERASED";
 /// the platform clients); the domain only decides when to call it.
 #[async_trait]
 pub trait UpstreamRevoker: Send + Sync {
-    /// Revokes `link` of `account` at its platform. The error text is logged and kept in the
-    /// tombstone, so it must never contain a token.
+    /// Revokes `link` of `account` at its platform, retrying briefly.
     async fn revoke(
         &self,
         account: &social_account::Model,
         link: &link::Model,
-    ) -> Result<(), String>;
+    ) -> crate::link::revoke::Attempted;
+
+    /// The vault a revoke to retry is kept sealed with.
+    fn keyring(&self) -> &crate::vault::Keyring;
 }
 
 fn ts(t: DateTime<Utc>) -> Value {
@@ -339,21 +342,31 @@ pub async fn erase(
     profile_of(db, org, profile_id).await?;
     let accounts = accounts_of(db, org, profile_id).await?;
     let (mut revoked, mut failed) = (0, 0);
+    let mut retries = Vec::new();
     for (account, link) in &accounts {
         let Some(link) = link else { continue };
         if link.access_token.is_none() && link.refresh_token.is_none() {
             continue;
         }
-        match revoker.revoke(account, link).await {
-            Ok(()) => revoked += 1,
-            Err(why) => {
+        let attempted = revoker.revoke(account, link).await;
+        match attempted.revoked {
+            Revoked::Yes | Revoked::AlreadyGone => revoked += 1,
+            other => {
                 failed += 1;
-                tracing::warn!(account_id = %account.id, reason = %why, "upstream revoke failed during erasure; deleting the tokens anyway");
+                tracing::warn!(account_id = %account.id, outcome = ?other, "upstream revoke not confirmed during erasure; deleting the tokens anyway");
             }
         }
+        retries.push((account, attempted));
     }
 
     let txn = db.begin().await?;
+    // A revoke the platform kept failing is tried again by the `revoke_upstream` job.
+    let now = Utc::now();
+    for (account, attempted) in &retries {
+        attempted
+            .keep_for_retry(&txn, revoker.keyring(), account, now)
+            .await?;
+    }
     let mut platforms: Vec<&str> = Vec::new();
     let mut totals = Deleted::default();
     let account_ids: Vec<Uuid> = accounts.iter().map(|(a, _)| a.id).collect();

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod queue;
 pub mod refresh;
 pub mod registry;
+pub mod revoke;
 pub mod runtime;
 pub mod schedule;
 pub mod settings;

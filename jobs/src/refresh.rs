@@ -83,8 +83,11 @@ impl Job for RefreshScan {
     #[tracing::instrument(skip_all, name = "refresh_scan")]
     async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
         let now = ctx.now();
-        // A claim lasts a little longer than a lease plus the retries of one job.
-        let claim_for = ctx.settings().lease_ttl + Duration::minutes(10);
+        // A claim lasts as long as one attempt may (its timeout) plus a lease: a job lost on the
+        // way (dropped by a failing worker) is claimed again after that. A duplicate of a job
+        // still retrying is harmless: the lease keeps the refresh single flight.
+        let claim_for = ctx.settings().lease_ttl
+            + Duration::from_std(ctx.settings().timeout).unwrap_or(Duration::minutes(2));
         for provider in [Provider::Google, Provider::Tiktok, Provider::Meta] {
             if ctx.platform(provider).is_none() {
                 continue;

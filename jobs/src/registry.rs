@@ -7,6 +7,7 @@ use crate::campaigns::{CampaignContentScan, PullCampaignContent};
 use crate::expire::ExpireLinks;
 use crate::job::{Job, JobContext};
 use crate::refresh::{RefreshLink, RefreshScan};
+use crate::revoke::{RevokeScan, RevokeUpstream};
 use crate::runtime::register;
 use crate::sync::{PullAudience, PullMedia, PullMetrics, PullStories, SyncScan};
 use crate::webhooks::{DeliverWebhook, WebhookScan};
@@ -25,6 +26,8 @@ pub const JOB_NAMES: &[&str] = &[
     WebhookScan::NAME,
     CampaignContentScan::NAME,
     PullCampaignContent::NAME,
+    RevokeScan::NAME,
+    RevokeUpstream::NAME,
 ];
 
 /// Adds a worker per job type to `monitor`.
@@ -40,5 +43,7 @@ pub fn register_all(monitor: Monitor, ctx: &JobContext, instance: &str) -> Monit
     let monitor = register::<PullCampaignContent>(monitor, ctx, instance);
     let monitor = register::<PullAudience>(monitor, ctx, instance);
     let monitor = register::<DeliverWebhook>(monitor, ctx, instance);
+    let monitor = register::<RevokeScan>(monitor, ctx, instance);
+    let monitor = register::<RevokeUpstream>(monitor, ctx, instance);
     register::<WebhookScan>(monitor, ctx, instance)
 }

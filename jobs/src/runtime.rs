@@ -86,25 +86,43 @@ pub async fn execute<J: Job>(job: &J, ctx: &JobContext) -> Outcome {
 /// The apalis handler: decode, execute, acknowledge. The job is acknowledged only after
 /// [`execute`] returns, i.e. after its effects are committed; a worker killed before that leaves
 /// the job in flight, and apalis hands it to another worker once this one misses its heartbeats.
+///
+/// The job runs in a task of its own, so it finishes even when apalis drops this future — as it
+/// does to the jobs in hand of a worker restarted after its backend failed (Redis went away). A
+/// refresh cut off between the platform's answer and its write would lose the refresh token the
+/// platform just rotated; run to its end, it writes it, and only the acknowledgement is lost (the
+/// job runs again and finds nothing to do).
 async fn handle<J: Job>(job: J, ctx: Data<JobContext>) -> Result<(), BoxDynError> {
-    execute(&job, &ctx).await;
+    let ctx: JobContext = (*ctx).clone();
+    tokio::spawn(async move { execute(&job, &ctx).await })
+        .await
+        .map_err(|e| Box::new(e) as BoxDynError)?;
     Ok(())
 }
 
 /// Adds a worker for job type `J` to `monitor`.
 ///
 /// The worker is named `{instance}:{job}`: names must be unique across the cluster, since apalis
-/// tracks in-flight jobs per worker name.
+/// tracks in-flight jobs per worker name. A worker restarted after its backend failed takes a new
+/// name (`{instance}:{job}#{restarts}`): the jobs the old one had in hand are then those of a
+/// worker whose heartbeats stopped, and go back to the queue like a dead process's.
 pub fn register<J: Job>(monitor: Monitor, ctx: &JobContext, instance: &str) -> Monitor {
-    let name = format!("{instance}:{}", J::NAME);
+    let base = format!("{instance}:{}", J::NAME);
+    let name = move |restarts: usize| {
+        if restarts == 0 {
+            base.clone()
+        } else {
+            format!("{base}#{restarts}")
+        }
+    };
     let concurrency = ctx.settings().concurrency.max(1);
     let queue = ctx.queue().clone();
     let ctx = ctx.clone();
     match &queue {
         Queue::Redis { conn, .. } => {
             let storage = queue.redis_storage::<J>(conn, J::NAME);
-            monitor.register(move |_restarts| {
-                WorkerBuilder::new(name.as_str())
+            monitor.register(move |restarts| {
+                WorkerBuilder::new(name(restarts))
                     .backend(storage.clone())
                     .data(ctx.clone())
                     .concurrency(concurrency)
@@ -113,8 +131,8 @@ pub fn register<J: Job>(monitor: Monitor, ctx: &JobContext, instance: &str) -> M
         }
         Queue::Sqlite { pool, .. } => {
             let storage = queue.sqlite_storage::<J>(pool, J::NAME);
-            monitor.register(move |_restarts| {
-                WorkerBuilder::new(name.as_str())
+            monitor.register(move |restarts| {
+                WorkerBuilder::new(name(restarts))
                     .backend(storage.clone())
                     .data(ctx.clone())
                     .concurrency(concurrency)

@@ -57,6 +57,8 @@ pub struct Schedules {
     pub audience_scan: Option<String>,
     /// Re-enqueues webhook deliveries that are due without a job.
     pub webhook_scan: Option<String>,
+    /// Platform revokes to try again (`pending_revocation`).
+    pub revoke_scan: Option<String>,
     /// Campaign content due for its metrics (issue 10's cadence; every minute).
     pub campaign_content_scan: Option<String>,
     pub queue_metrics: Option<String>,
@@ -72,6 +74,7 @@ impl Default for Schedules {
             media_scan: Some("0 */30 * * * *".into()),
             audience_scan: Some("0 45 * * * *".into()),
             webhook_scan: Some("20 * * * * *".into()),
+            revoke_scan: Some("40 * * * * *".into()),
             campaign_content_scan: Some("0 * * * * *".into()),
             queue_metrics: Some("*/15 * * * * *".into()),
         }

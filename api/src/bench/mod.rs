@@ -8,6 +8,7 @@ mod embedded_start;
 mod expiry_sweep;
 mod fanout;
 mod nested_read;
+mod refresh;
 mod report;
 
 use clap::Subcommand;
@@ -29,6 +30,9 @@ pub enum Scenario {
     /// The nested profile list (page sizes 10/50/100) and a profile's detail over HTTP with an
     /// API key on PostgreSQL: requests/s, p50/p99, and SQL statements per request.
     NestedRead(nested_read::Args),
+    /// N TikTok links due at once, refreshed by `creatorlink worker` processes on Redis against
+    /// the sandbox on loopback: refreshes/s per worker-process count and double refreshes.
+    Refresh(refresh::Args),
 }
 
 /// Runs one scenario and prints its table on stdout.
@@ -38,6 +42,7 @@ pub async fn run(scenario: Scenario) -> anyhow::Result<()> {
         Scenario::Fanout(args) => fanout::run(args).await?,
         Scenario::ExpirySweep(args) => expiry_sweep::run(args).await?,
         Scenario::NestedRead(args) => nested_read::run(args).await?,
+        Scenario::Refresh(args) => refresh::run(args).await?,
     };
     print!("{report}");
     Ok(())

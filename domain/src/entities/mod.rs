@@ -20,6 +20,7 @@ pub mod metric_snapshot;
 pub mod oauth_state;
 pub mod organization;
 pub mod outbox_cursor;
+pub mod pending_revocation;
 pub mod platform_quota;
 pub mod social_account;
 pub mod sync_state;
@@ -48,6 +49,7 @@ pub mod prelude {
     pub use super::oauth_state::Entity as OauthState;
     pub use super::organization::Entity as Organization;
     pub use super::outbox_cursor::Entity as OutboxCursor;
+    pub use super::pending_revocation::Entity as PendingRevocation;
     pub use super::platform_quota::Entity as PlatformQuota;
     pub use super::social_account::Entity as SocialAccount;
     pub use super::sync_state::Entity as SyncState;

@@ -2,6 +2,7 @@
 
 pub mod filter;
 pub mod refresh;
+pub mod revocation;
 pub mod revoke;
 pub mod status;
 pub mod sweep;

@@ -1,7 +1,9 @@
 //! Unlink and remove (design §5, seed 001): revoke the grant on the platform, erase the tokens
 //! locally whatever the platform said, and mark the link INVALID with UNLINKED or REMOVED; remove
-//! also detaches the account from its profile. The revoke runs inline with a short bounded retry
-//! (the jobs work moves it to a job); the local erase never waits on the platform's answer.
+//! also detaches the account from its profile. The revoke runs inline with a short bounded retry;
+//! when the platform keeps failing, the token its revoke takes is kept in a `pending_revocation`
+//! row (in the erasing transaction) and the `revoke_upstream` job tries again
+//! ([`super::revocation`]). The local erase never waits on the platform's answer.
 
 use std::time::Duration as StdDuration;
 
@@ -35,7 +37,10 @@ pub enum Revoked {
     Yes,
     /// The grant was already dead there (revoked, expired, password changed).
     AlreadyGone,
-    /// The platform kept failing; the tokens were erased locally anyway.
+    /// The platform kept failing (5xx, 429, timeouts); the tokens were erased locally anyway and
+    /// the revoke is tried again by the `revoke_upstream` job.
+    Retrying,
+    /// The platform refused the revoke for good; the tokens were erased locally anyway.
     Failed,
     /// No tokens were stored, so there was nothing to revoke.
     NothingStored,
@@ -49,16 +54,25 @@ pub struct Detached {
     pub revoked: Revoked,
 }
 
-/// Calls `revoke` with up to [`REVOKE_ATTEMPTS`] tries on retryable failures.
-async fn revoke_upstream(clients: &Clients, provider: Provider, token: &Secret) -> Revoked {
+/// Calls `revoke` with up to [`REVOKE_ATTEMPTS`] tries on retryable failures; with the last
+/// error when the platform kept failing.
+async fn revoke_upstream(
+    clients: &Clients,
+    provider: Provider,
+    token: &Secret,
+) -> (Revoked, Option<String>) {
     let client = clients.get(provider);
     for attempt in 1..=REVOKE_ATTEMPTS {
         match client.revoke(token).await {
-            Ok(()) => return Revoked::Yes,
+            Ok(()) => return (Revoked::Yes, None),
             Err(PlatformError::Invalid { .. } | PlatformError::AccessTokenInvalid { .. }) => {
-                return Revoked::AlreadyGone
+                return (Revoked::AlreadyGone, None)
             }
-            Err(e) if e.is_retryable() && attempt < REVOKE_ATTEMPTS => {
+            Err(e) if e.is_retryable() && attempt == REVOKE_ATTEMPTS => {
+                tracing::warn!(error = %e, "revoke failed; tokens are erased locally, the revoke is tried again later");
+                return (Revoked::Retrying, Some(e.to_string()));
+            }
+            Err(e) if e.is_retryable() => {
                 let now = clients.now();
                 let wait = e
                     .retry_at(now)
@@ -69,17 +83,21 @@ async fn revoke_upstream(clients: &Clients, provider: Provider, token: &Secret) 
                 tokio::time::sleep(wait).await;
             }
             Err(e) => {
-                tracing::warn!(error = %e, "revoke failed; tokens are erased locally anyway");
-                return Revoked::Failed;
+                tracing::warn!(error = %e, "revoke refused; tokens are erased locally anyway");
+                return (Revoked::Failed, Some(e.to_string()));
             }
         }
     }
-    Revoked::Failed
+    (Revoked::Failed, None)
 }
 
 /// The token to revoke with: Google revokes the whole grant by its refresh token; the others take
 /// the access token.
-fn revoke_token(keyring: &Keyring, provider: Provider, l: &link::Model) -> Option<Secret> {
+fn revoke_token(
+    keyring: &Keyring,
+    provider: Provider,
+    l: &link::Model,
+) -> Option<(Secret, TokenKind)> {
     let open =
         |sealed: &Option<String>, kind| {
             sealed.as_deref().and_then(|s| match keyring.open(s, &Aad::new(l.id, kind)) {
@@ -90,25 +108,70 @@ fn revoke_token(keyring: &Keyring, provider: Provider, l: &link::Model) -> Optio
             }
         })
         };
-    let refresh = open(&l.refresh_token, TokenKind::Refresh);
-    let access = open(&l.access_token, TokenKind::Access);
+    let refresh = open(&l.refresh_token, TokenKind::Refresh).map(|t| (t, TokenKind::Refresh));
+    let access = open(&l.access_token, TokenKind::Access).map(|t| (t, TokenKind::Access));
     match provider {
         Provider::Google => refresh.or(access),
         _ => access.or(refresh),
     }
 }
 
+/// A revoke attempted before the tokens are erased: what the platform said, and what is needed to
+/// try again when it kept failing.
+pub struct Attempted {
+    pub revoked: Revoked,
+    retry: Option<(Secret, TokenKind, String)>,
+}
+
+impl Attempted {
+    /// Keeps the token to try again (when the platform kept failing), in the caller's erasing
+    /// transaction; returns the `pending_revocation` id.
+    pub async fn keep_for_retry(
+        &self,
+        db: &impl ConnectionTrait,
+        keyring: &Keyring,
+        account: &social_account::Model,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Option<Uuid>> {
+        let Some((token, kind, error)) = &self.retry else {
+            return Ok(None);
+        };
+        super::revocation::queue(
+            db,
+            keyring,
+            OrgId::new(account.organization_id),
+            Some(account.id),
+            account.platform.provider(),
+            token,
+            *kind,
+            error,
+            now,
+        )
+        .await
+        .map(Some)
+    }
+}
+
 /// Revokes `l`'s grant at `provider` with its stored token, retrying briefly; the caller erases
-/// the tokens locally whatever this returns. Used by privacy erasure through [`PlatformRevoker`].
+/// the tokens locally whatever this returns (and keeps the token for a later retry with
+/// [`Attempted::keep_for_retry`]).
 pub async fn revoke_at_platform(
     keyring: &Keyring,
     clients: &Clients,
     provider: Provider,
     l: &link::Model,
-) -> Revoked {
+) -> Attempted {
     match revoke_token(keyring, provider, l) {
-        Some(token) => revoke_upstream(clients, provider, &token).await,
-        None => Revoked::NothingStored,
+        Some((token, kind)) => {
+            let (revoked, error) = revoke_upstream(clients, provider, &token).await;
+            let retry =
+                (revoked == Revoked::Retrying).then(|| (token, kind, error.unwrap_or_default()));
+            Attempted { revoked, retry }
+        }
+        None => Attempted {
+            revoked: Revoked::NothingStored,
+            retry: None,
+        },
     }
 }
 
@@ -120,12 +183,12 @@ pub struct PlatformRevoker<'a> {
 
 #[async_trait::async_trait]
 impl crate::privacy::UpstreamRevoker for PlatformRevoker<'_> {
-    async fn revoke(&self, account: &social_account::Model, l: &link::Model) -> Result<(), String> {
-        match revoke_at_platform(self.keyring, self.clients, account.platform.provider(), l).await {
-            Revoked::Yes | Revoked::AlreadyGone => Ok(()),
-            Revoked::Failed => Err("the platform kept failing".into()),
-            Revoked::NothingStored => Err("no stored token could be opened".into()),
-        }
+    async fn revoke(&self, account: &social_account::Model, l: &link::Model) -> Attempted {
+        revoke_at_platform(self.keyring, self.clients, account.platform.provider(), l).await
+    }
+
+    fn keyring(&self) -> &Keyring {
+        self.keyring
     }
 }
 
@@ -221,12 +284,19 @@ async fn revoke_and_erase(
         return Err(DomainError::not_found("social account"));
     }
     let provider = account.platform.provider();
-    let revoked = match l.as_ref().and_then(|l| revoke_token(keyring, provider, l)) {
-        Some(token) => revoke_upstream(clients, provider, &token).await,
-        None => Revoked::NothingStored,
+    let attempted = match l.as_ref() {
+        Some(l) => revoke_at_platform(keyring, clients, provider, l).await,
+        None => Attempted {
+            revoked: Revoked::NothingStored,
+            retry: None,
+        },
     };
+    let revoked = attempted.revoked;
     let now = clients.now();
     let txn = db.begin().await?;
+    attempted
+        .keep_for_retry(&txn, keyring, &account, now)
+        .await?;
     // Re-read inside the transaction: a refresh may have rotated the tokens meanwhile, and those
     // must be erased too.
     let (account, l) = find(&txn, org, account_id).await?;

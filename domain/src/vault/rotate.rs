@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use uuid::Uuid;
 
 use super::{Aad, Keyring, TokenKind};
-use crate::entities::{link, oauth_state, webhook_endpoint};
+use crate::entities::{link, oauth_state, pending_revocation, webhook_endpoint};
 
 /// What a rotation did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -62,8 +62,8 @@ fn reseal_one(
 }
 
 /// Re-seals every sealed value in the database (`link` access and refresh tokens,
-/// `oauth_state` PKCE verifiers and pending grants, `webhook_endpoint` secrets), `batch` rows at a
-/// time.
+/// `oauth_state` PKCE verifiers and pending grants, `webhook_endpoint` secrets,
+/// `pending_revocation` tokens), `batch` rows at a time.
 pub async fn rotate(
     db: &impl ConnectionTrait,
     keyring: &Keyring,
@@ -74,6 +74,7 @@ pub async fn rotate(
     report.add(rotate_links(db, keyring, batch).await?);
     report.add(rotate_states(db, keyring, batch).await?);
     report.add(rotate_webhooks(db, keyring, batch).await?);
+    report.add(rotate_pending_revocations(db, keyring, batch).await?);
     tracing::info!(?report, active = %keyring.active(), "vault rotation finished");
     Ok(report)
 }
@@ -206,6 +207,45 @@ async fn rotate_webhooks(
                     .col_expr(webhook_endpoint::Column::Secret, Expr::value(fresh))
                     .filter(webhook_endpoint::Column::Id.eq(row.id))
                     .filter(webhook_endpoint::Column::Secret.eq(row.secret.as_str()))
+                    .exec(db)
+                    .await?;
+                count(&mut report, done.rows_affected);
+            }
+        }
+    }
+    Ok(report)
+}
+
+async fn rotate_pending_revocations(
+    db: &impl ConnectionTrait,
+    keyring: &Keyring,
+    batch: u64,
+) -> Result<RotateReport, sea_orm::DbErr> {
+    let mut report = RotateReport::default();
+    let mut after = Uuid::nil();
+    loop {
+        let rows = pending_revocation::Entity::find()
+            .filter(pending_revocation::Column::Id.gt(after))
+            .order_by_asc(pending_revocation::Column::Id)
+            .limit(batch)
+            .all(db)
+            .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.id;
+        for row in rows {
+            let kind = match row.token_kind.as_str() {
+                "refresh" => TokenKind::Refresh,
+                _ => TokenKind::Access,
+            };
+            let column = Column {
+                table: "pending_revocation",
+                kind,
+            };
+            if let Some(fresh) = reseal_one(keyring, &column, row.id, &row.token, &mut report) {
+                let done = pending_revocation::Entity::update_many()
+                    .col_expr(pending_revocation::Column::Token, Expr::value(fresh))
+                    .filter(pending_revocation::Column::Id.eq(row.id))
+                    .filter(pending_revocation::Column::Token.eq(row.token.as_str()))
                     .exec(db)
                     .await?;
                 count(&mut report, done.rows_affected);

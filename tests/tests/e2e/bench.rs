@@ -159,3 +159,34 @@ async fn bench_nested_read_reports_throughput_and_a_constant_statement_count_per
         assert!(p50 > 0.0 && p50 <= get(&rows, &format!("{phase}: p99 (ms)")));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_refresh_refreshes_every_link_once_with_each_worker_count() {
+    let Some(db) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    let Some(redis) = tests::TestRedis::create().await else {
+        return;
+    };
+    let rows = bench(&[
+        "refresh",
+        "--links",
+        "60",
+        "--workers",
+        "1,2",
+        "--concurrency",
+        "4",
+        "--database-url",
+        &db.url,
+        "--redis-url",
+        &redis.url,
+    ])
+    .await;
+    for workers in [1, 2] {
+        let row = |what: &str| get(&rows, &format!("{workers} worker(s): {what}"));
+        assert_eq!(row("refresh calls"), 60.0, "{rows:?}");
+        assert_eq!(row("double refreshes"), 0.0, "{rows:?}");
+        assert_eq!(row("links not LINKED after"), 0.0, "{rows:?}");
+        assert!(row("refreshes per second") > 0.0, "{rows:?}");
+    }
+}

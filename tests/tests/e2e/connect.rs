@@ -442,17 +442,18 @@ async fn unlinking_revokes_upstream_and_erases_the_tokens(backend: Backend) {
 }
 
 async fn removing_revokes_erases_and_detaches_even_when_the_platform_fails(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else {
+    // The test runs the revoke jobs itself.
+    let Some(app) = tests::spawn_app_with(backend, |c| c.jobs.in_process = false).await else {
         return;
     };
     let db = app.db.connect().await;
     let (_, profile) = new_profile(&app, &db, "Ana").await;
     connect(&app, &profile, "YOUTUBE", "yt_small").await;
     let (account, _) = account_by_platform(&db, Platform::Youtube).await.remove(0);
-    // Google answers 503 to every revoke attempt.
+    // Google answers 503 to the next four revoke attempts.
     app.client
         .post(app.url("/sandbox/control/faults"))
-        .json(&json!({"provider": "google", "count": 5, "status": 503, "path_contains": "/revoke"}))
+        .json(&json!({"provider": "google", "count": 4, "status": 503, "path_contains": "/revoke"}))
         .send()
         .await
         .expect("fault");
@@ -474,6 +475,71 @@ async fn removing_revokes_erases_and_detaches_even_when_the_platform_fails(backe
     );
     let attempts = sandbox_calls(&app, "provider=google&endpoint=revoke").await;
     assert_eq!(attempts.len(), 3, "a bounded retry: {attempts:?}");
+
+    // The revoke is kept to try again: only the token Google's revoke takes, sealed.
+    let pending = || async {
+        domain::entities::pending_revocation::Entity::find()
+            .all(&db)
+            .await
+            .expect("pending")
+    };
+    let rows = pending().await;
+    assert_eq!(rows.len(), 1);
+    let row = rows[0].clone();
+    assert_eq!(
+        (row.provider.as_str(), row.token_kind.as_str(), row.attempts),
+        ("google", "refresh", 1)
+    );
+    assert!(row.token.starts_with("v1."), "sealed");
+    assert_eq!(row.account_id, Some(account.id));
+    let scan = || async {
+        assert_eq!(
+            jobs::execute(&jobs::revoke::RevokeScan::default(), &app.jobs).await,
+            jobs::Outcome::Done
+        );
+    };
+    let again = || async {
+        assert_eq!(
+            jobs::execute(&jobs::revoke::RevokeUpstream { id: row.id }, &app.jobs).await,
+            jobs::Outcome::Done
+        );
+    };
+    // Not due before its backoff; due after it. The fourth attempt fails too and backs off more.
+    scan().await;
+    assert_eq!(
+        pending().await[0].next_attempt_at,
+        row.next_attempt_at,
+        "not claimed yet"
+    );
+    advance(&app, 61).await;
+    scan().await;
+    assert!(
+        pending().await[0].next_attempt_at > row.next_attempt_at,
+        "claimed"
+    );
+    again().await;
+    let later = pending().await[0].clone();
+    assert_eq!(later.attempts, 2);
+    assert!(later.next_attempt_at >= sandbox_now(&app).await + chrono::Duration::seconds(110));
+    // The fifth reaches Google: the grant is revoked there and the row is gone.
+    advance(&app, 121).await;
+    scan().await;
+    again().await;
+    assert!(pending().await.is_empty());
+    let attempts = sandbox_calls(&app, "provider=google&endpoint=revoke").await;
+    let statuses: Vec<u64> = attempts
+        .iter()
+        .filter_map(|c| c["status"].as_u64())
+        .collect();
+    assert_eq!(statuses, [503, 503, 503, 503, 200]);
+    // The job is idempotent: run again, it finds nothing.
+    again().await;
+    assert_eq!(
+        sandbox_calls(&app, "provider=google&endpoint=revoke")
+            .await
+            .len(),
+        5
+    );
 }
 
 async fn deleting_a_profile_revokes_its_accounts_upstream_like_remove(backend: Backend) {

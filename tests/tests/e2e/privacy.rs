@@ -258,6 +258,7 @@ on_both_backends!(
     the_export_holds_everything_about_the_profile_and_no_secret,
     erasure_deletes_everything_and_keeps_one_tombstone,
     erasure_revokes_a_connected_account_at_its_platform,
+    an_erasure_while_the_platform_is_down_revokes_later_through_the_job,
 );
 
 async fn erasure_revokes_a_connected_account_at_its_platform(backend: Backend) {
@@ -282,4 +283,62 @@ async fn erasure_revokes_a_connected_account_at_its_platform(backend: Backend) {
             .await;
     assert_eq!(revokes.len(), 1, "the sandbox saw the revoke");
     assert_eq!(link::Entity::find().count(&db).await.expect("q"), 0);
+}
+
+/// The platform's revoke keeps failing during the erasure: everything is erased at once, and the
+/// one token TikTok's revoke takes is kept sealed (not tied to the erased account) until the
+/// `revoke_upstream` job reaches TikTok.
+async fn an_erasure_while_the_platform_is_down_revokes_later_through_the_job(backend: Backend) {
+    let Some(app) = tests::spawn_app_with(backend, |c| c.jobs.in_process = false).await else {
+        return;
+    };
+    let db = app.db.connect().await;
+    let profile = fixtures::profile(&db, app.org, "Leo").await;
+    let gid = fixtures::profile_gid(profile);
+    let (status, body) = crate::connect::connect(&app, &gid, "TIKTOK", "tiktok_leo").await;
+    assert!(status < 400, "{body}");
+    let fault = app
+        .client
+        .post(app.url("/sandbox/control/faults"))
+        .json(&json!({"provider": "tiktok", "count": 3, "status": 502, "path_contains": "/revoke"}))
+        .send()
+        .await
+        .expect("fault");
+    assert_eq!(fault.status(), 200);
+    let data = app
+        .graphql_ok(ERASE, json!({"input": {"profileId": gid}}))
+        .await;
+    let payload = &data["eraseCreatorData"];
+    assert_eq!(payload["accountsErased"], 1, "{payload}");
+    assert_eq!(payload["revokeFailures"], 1);
+    assert_eq!(link::Entity::find().count(&db).await.expect("q"), 0);
+    let pending = domain::entities::pending_revocation::Entity::find()
+        .all(&db)
+        .await
+        .expect("pending");
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].provider, "tiktok");
+
+    crate::connect::advance(&app, 61).await;
+    assert_eq!(
+        jobs::execute(
+            &jobs::revoke::RevokeUpstream { id: pending[0].id },
+            &app.jobs
+        )
+        .await,
+        jobs::Outcome::Done
+    );
+    let revokes = crate::connect::sandbox_calls(&app, "provider=tiktok&endpoint=revoke").await;
+    let statuses: Vec<u64> = revokes
+        .iter()
+        .filter_map(|c| c["status"].as_u64())
+        .collect();
+    assert_eq!(statuses, [502, 502, 502, 200]);
+    assert_eq!(
+        domain::entities::pending_revocation::Entity::find()
+            .count(&db)
+            .await
+            .expect("q"),
+        0
+    );
 }

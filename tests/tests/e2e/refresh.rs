@@ -184,7 +184,10 @@ async fn every_platform_refreshes_before_expiry_through_the_scan_and_the_new_tok
                 "one token write per cycle: {l:?}"
             );
             assert_eq!(l.status, LinkStatus::Linked);
-            assert!(l.access_token_expires_at > b.access_token_expires_at);
+            assert!(
+                l.access_token_expires_at > b.access_token_expires_at,
+                "a later expiry: {l:?} after {b:?}"
+            );
             assert_ne!(l.access_token, b.access_token, "a new access token");
             assert!(l.lease_owner.is_none());
         }

@@ -77,6 +77,21 @@ async fn vault_rotate_reseals_every_token_under_the_new_key_and_can_be_rerun(bac
         .as_deref()
         .is_some_and(|t| t.starts_with("v1.k1."))));
 
+    // A revoke the platform did not confirm, kept sealed to try again.
+    let pending = domain::link::revocation::queue(
+        &db,
+        &Keyring::from_config(&old).expect("keyring"),
+        app.org,
+        None,
+        domain::Provider::Tiktok,
+        &domain::secret::Secret::new("sandbox_at_pending"),
+        TokenKind::Access,
+        "503",
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("queued");
+
     let rotate = |batch: &str| {
         Command::new(creatorlink_bin())
             .args(["vault", "rotate", "--batch-size", batch])
@@ -93,8 +108,8 @@ async fn vault_rotate_reseals_every_token_under_the_new_key_and_can_be_rerun(bac
         "{stdout} {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // Access + refresh token of the TikTok link, and the pending Meta grant.
-    assert!(stdout.contains("3 re-sealed"), "{stdout}");
+    // Access + refresh token of the TikTok link, the pending Meta grant and the pending revoke.
+    assert!(stdout.contains("4 re-sealed"), "{stdout}");
 
     let only_new = Keyring::from_config(&new).expect("keyring");
     for l in link::Entity::find().all(&db).await.expect("links") {
@@ -105,11 +120,23 @@ async fn vault_rotate_reseals_every_token_under_the_new_key_and_can_be_rerun(bac
             .expect("the new key alone opens it");
         assert!(opened.expose().starts_with("sandbox_at_"));
     }
+    let row = domain::entities::pending_revocation::Entity::find_by_id(pending)
+        .one(&db)
+        .await
+        .expect("query")
+        .expect("row");
+    assert_eq!(
+        only_new
+            .open(&row.token, &Aad::new(pending, TokenKind::Access))
+            .expect("the new key alone opens the pending revoke's token")
+            .expose(),
+        "sandbox_at_pending"
+    );
     let again = rotate("100");
     let stdout = String::from_utf8_lossy(&again.stdout);
     assert!(again.status.success());
     assert!(
-        stdout.contains("0 re-sealed") && stdout.contains("3 already current"),
+        stdout.contains("0 re-sealed") && stdout.contains("4 already current"),
         "{stdout}"
     );
 }
