@@ -497,8 +497,11 @@ impl Default for Config {
                 backoff_base_ms: 2_000,
                 backoff_max_secs: 300,
                 shutdown_timeout_secs: 30,
-                heartbeat_secs: 10,
-                missed_heartbeats: 3,
+                // An idle apalis worker looks at its queue only at its heartbeat (a job pushed by
+                // another process or worker type does not wake it): keep it short. A worker's
+                // jobs go to others after ten missed beats.
+                heartbeat_secs: 1,
+                missed_heartbeats: 10,
                 lease_ttl_secs: 120,
                 sweep_batch: 500,
                 sync_cooldown_secs: 300,

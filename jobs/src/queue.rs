@@ -40,8 +40,8 @@ pub struct Liveness {
 impl Default for Liveness {
     fn default() -> Self {
         Liveness {
-            heartbeat: Duration::from_secs(10),
-            missed_heartbeats: 3,
+            heartbeat: Duration::from_secs(1),
+            missed_heartbeats: 10,
         }
     }
 }
