@@ -361,10 +361,9 @@ pub async fn erase(
 
     let txn = db.begin().await?;
     // A revoke the platform kept failing is tried again by the `revoke_upstream` job.
-    let now = Utc::now();
     for (account, attempted) in &retries {
         attempted
-            .keep_for_retry(&txn, revoker.keyring(), account, now)
+            .keep_for_retry(&txn, revoker.keyring(), account)
             .await?;
     }
     let mut platforms: Vec<&str> = Vec::new();

@@ -117,10 +117,11 @@ fn revoke_token(
 }
 
 /// A revoke attempted before the tokens are erased: what the platform said, and what is needed to
-/// try again when it kept failing.
+/// try again when it kept failing (the token, its kind, the last error and when, by the
+/// application's clock).
 pub struct Attempted {
     pub revoked: Revoked,
-    retry: Option<(Secret, TokenKind, String)>,
+    retry: Option<(Secret, TokenKind, String, DateTime<Utc>)>,
 }
 
 impl Attempted {
@@ -131,9 +132,8 @@ impl Attempted {
         db: &impl ConnectionTrait,
         keyring: &Keyring,
         account: &social_account::Model,
-        now: DateTime<Utc>,
     ) -> DomainResult<Option<Uuid>> {
-        let Some((token, kind, error)) = &self.retry else {
+        let Some((token, kind, error, at)) = &self.retry else {
             return Ok(None);
         };
         super::revocation::queue(
@@ -145,7 +145,7 @@ impl Attempted {
             token,
             *kind,
             error,
-            now,
+            *at,
         )
         .await
         .map(Some)
@@ -164,8 +164,8 @@ pub async fn revoke_at_platform(
     match revoke_token(keyring, provider, l) {
         Some((token, kind)) => {
             let (revoked, error) = revoke_upstream(clients, provider, &token).await;
-            let retry =
-                (revoked == Revoked::Retrying).then(|| (token, kind, error.unwrap_or_default()));
+            let retry = (revoked == Revoked::Retrying)
+                .then(|| (token, kind, error.unwrap_or_default(), clients.now()));
             Attempted { revoked, retry }
         }
         None => Attempted {
@@ -294,9 +294,7 @@ async fn revoke_and_erase(
     let revoked = attempted.revoked;
     let now = clients.now();
     let txn = db.begin().await?;
-    attempted
-        .keep_for_retry(&txn, keyring, &account, now)
-        .await?;
+    attempted.keep_for_retry(&txn, keyring, &account).await?;
     // Re-read inside the transaction: a refresh may have rotated the tokens meanwhile, and those
     // must be erased too.
     let (account, l) = find(&txn, org, account_id).await?;
