@@ -166,36 +166,17 @@ async fn one_run(
                     created_at: Set(now),
                     updated_at: Set(now),
                 });
-                links.push(link::ActiveModel {
-                    id: Set(l),
-                    organization_id: Set(org.uuid()),
-                    account_id: Set(account),
-                    status: Set(LinkStatus::Linked),
-                    invalid_reason: Set(None),
-                    authenticated_at: Set(Some(now)),
-                    expires_at: Set(Some(now + domain::link::status::LINK_LIFETIME)),
-                    expiry_cause: Set(Some("NINETY_DAYS".into())),
-                    access_token: Set(Some(seal("access_token", TokenKind::Access)?)),
-                    refresh_token: Set(Some(seal("refresh_token", TokenKind::Refresh)?)),
-                    access_token_expires_at: Set(Some(now + chrono::Duration::minutes(5))),
-                    refresh_token_expires_at: Set(None),
-                    data_access_expires_at: Set(None),
-                    requested_scopes: Set(String::new()),
-                    granted_scopes: Set(String::new()),
-                    provider_user_id: Set(None),
-                    last_refreshed_at: Set(None),
-                    last_synced_at: Set(None),
-                    last_error: Set(None),
-                    last_error_at: Set(None),
-                    refresh_failures: Set(0),
-                    next_refresh_at: Set(None),
-                    warned_at: Set(None),
-                    version: Set(1),
-                    lease_owner: Set(None),
-                    lease_until: Set(None),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                });
+                let mut row = link::ActiveModel::not_linked(org.uuid(), account, now);
+                row.id = Set(l);
+                row.status = Set(LinkStatus::Linked);
+                row.authenticated_at = Set(Some(now));
+                row.expires_at = Set(Some(now + domain::link::status::LINK_LIFETIME));
+                row.expiry_cause = Set(Some("NINETY_DAYS".into()));
+                row.access_token = Set(Some(seal("access_token", TokenKind::Access)?));
+                row.refresh_token = Set(Some(seal("refresh_token", TokenKind::Refresh)?));
+                row.access_token_expires_at = Set(Some(now + chrono::Duration::minutes(5)));
+                row.version = Set(1);
+                links.push(row);
             }
             social_account::Entity::insert_many(accounts)
                 .exec_without_returning(db)

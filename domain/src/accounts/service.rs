@@ -299,36 +299,7 @@ async fn conflict(
 }
 
 fn new_link(account: &social_account::Model) -> link::ActiveModel {
-    link::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        organization_id: Set(account.organization_id),
-        account_id: Set(account.id),
-        provider_user_id: Set(None),
-        status: Set(LinkStatus::NotLinked),
-        invalid_reason: Set(None),
-        authenticated_at: Set(None),
-        expires_at: Set(None),
-        expiry_cause: Set(None),
-        access_token: Set(None),
-        refresh_token: Set(None),
-        access_token_expires_at: Set(None),
-        refresh_token_expires_at: Set(None),
-        data_access_expires_at: Set(None),
-        requested_scopes: Set(String::new()),
-        granted_scopes: Set(String::new()),
-        last_refreshed_at: Set(None),
-        last_synced_at: Set(None),
-        last_error: Set(None),
-        last_error_at: Set(None),
-        refresh_failures: Set(0),
-        next_refresh_at: Set(None),
-        warned_at: Set(None),
-        version: Set(0),
-        lease_owner: Set(None),
-        lease_until: Set(None),
-        created_at: Set(account.created_at),
-        updated_at: Set(account.created_at),
-    }
+    link::ActiveModel::not_linked(account.organization_id, account.id, account.created_at)
 }
 
 /// Attaches a detached (removed) account to `profile_id` again. Its link, INVALID/REMOVED since

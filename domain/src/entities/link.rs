@@ -94,3 +94,41 @@ impl Related<super::social_account::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl ActiveModel {
+    /// A new NOT_LINKED link of account `account_id`, created at `at`: no tokens, no
+    /// authentication, version 0. Connecting (or a seed) sets the rest.
+    pub fn not_linked(organization_id: Uuid, account_id: Uuid, at: DateTimeUtc) -> ActiveModel {
+        use sea_orm::Set;
+        ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(organization_id),
+            account_id: Set(account_id),
+            provider_user_id: Set(None),
+            status: Set(LinkStatus::NotLinked),
+            invalid_reason: Set(None),
+            authenticated_at: Set(None),
+            expires_at: Set(None),
+            expiry_cause: Set(None),
+            access_token: Set(None),
+            refresh_token: Set(None),
+            access_token_expires_at: Set(None),
+            refresh_token_expires_at: Set(None),
+            data_access_expires_at: Set(None),
+            requested_scopes: Set(String::new()),
+            granted_scopes: Set(String::new()),
+            last_refreshed_at: Set(None),
+            last_synced_at: Set(None),
+            last_error: Set(None),
+            last_error_at: Set(None),
+            refresh_failures: Set(0),
+            next_refresh_at: Set(None),
+            warned_at: Set(None),
+            version: Set(0),
+            lease_owner: Set(None),
+            lease_until: Set(None),
+            created_at: Set(at),
+            updated_at: Set(at),
+        }
+    }
+}

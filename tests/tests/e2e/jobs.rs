@@ -41,39 +41,13 @@ pub async fn linked_account(
     .insert(db)
     .await
     .expect("insert account");
-    let link = link::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        organization_id: Set(org),
-        account_id: Set(account.id),
-        status: Set(LinkStatus::Linked),
-        invalid_reason: Set(None),
-        authenticated_at: Set(Some(authenticated_at)),
-        expires_at: Set(Some(authenticated_at + domain::link::status::LINK_LIFETIME)),
-        expiry_cause: Set(Some("NINETY_DAYS".into())),
-        access_token: Set(None),
-        refresh_token: Set(None),
-        access_token_expires_at: Set(None),
-        refresh_token_expires_at: Set(None),
-        data_access_expires_at: Set(None),
-        requested_scopes: Set(String::new()),
-        granted_scopes: Set(String::new()),
-        provider_user_id: Set(None),
-        last_refreshed_at: Set(None),
-        last_synced_at: Set(None),
-        last_error: Set(None),
-        last_error_at: Set(None),
-        refresh_failures: Set(0),
-        next_refresh_at: Set(None),
-        warned_at: Set(None),
-        version: Set(1),
-        lease_owner: Set(None),
-        lease_until: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
-    .await
-    .expect("insert link");
+    let mut link = link::ActiveModel::not_linked(org, account.id, now);
+    link.status = Set(LinkStatus::Linked);
+    link.authenticated_at = Set(Some(authenticated_at));
+    link.expires_at = Set(Some(authenticated_at + domain::link::status::LINK_LIFETIME));
+    link.expiry_cause = Set(Some("NINETY_DAYS".into()));
+    link.version = Set(1);
+    let link = link.insert(db).await.expect("insert link");
     (account, link)
 }
 
