@@ -13,6 +13,9 @@ use figment::providers::{Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+/// The largest `jobs.sweep_batch`.
+pub const MAX_SWEEP_BATCH: u64 = 10_000;
+
 /// The whole configuration of one `creatorlink` process.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,7 +68,7 @@ pub struct JobsConfig {
     pub missed_heartbeats: usize,
     /// Seconds a refresh lease is held before another worker may take it over.
     pub lease_ttl_secs: u64,
-    /// Links one sweep statement moves at most.
+    /// Links one sweep statement moves at most (1 to [`MAX_SWEEP_BATCH`]).
     pub sweep_batch: u64,
     /// Seconds between two `requestSync` of the same account.
     pub sync_cooldown_secs: u64,
@@ -810,6 +813,11 @@ impl Config {
                     key.to_ascii_uppercase()
                 )));
             }
+        }
+        if j.sweep_batch > MAX_SWEEP_BATCH {
+            return Err(ConfigError::Invalid(format!(
+                "jobs.sweep_batch (CREATORLINK_JOBS_SWEEP_BATCH): at most {MAX_SWEEP_BATCH} (the accounts of a batch are read with one statement, and SQLite binds at most 32,766 values)"
+            )));
         }
         if j.missed_heartbeats < 2 {
             return Err(ConfigError::Invalid(

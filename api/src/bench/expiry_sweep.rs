@@ -50,6 +50,11 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
         args.links > 0 && args.batch > 0 && args.seed_batch > 0,
         "sizes must be positive"
     );
+    ensure!(
+        args.batch <= crate::config::MAX_SWEEP_BATCH,
+        "--batch: at most {} (as jobs.sweep_batch)",
+        crate::config::MAX_SWEEP_BATCH
+    );
     let db = domain::db::connect(&args.database_url, 4)
         .await
         .context("connecting to --database-url")?;

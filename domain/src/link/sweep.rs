@@ -20,15 +20,19 @@
 //! Either way a row is returned by exactly one sweep, so it gets exactly one event. Requires
 //! `UPDATE … RETURNING`: SQLite ≥ 3.35 or PostgreSQL.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{
     Alias, CommonTableExpression, Expr, ExprTrait, LockBehavior, LockType, Order,
-    PostgresQueryBuilder, Query, WithClause,
+    PostgresQueryBuilder, Query, SqliteQueryBuilder, WithClause,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, Iterable, QueryFilter, Statement, TransactionTrait, Value,
+    DatabaseTransaction, EntityTrait, FromQueryResult, QueryFilter, Statement, TransactionTrait,
+    Value,
 };
+use uuid::Uuid;
 
 use crate::actor::Actor;
 use crate::entities::{link, link_event, social_account};
@@ -48,35 +52,56 @@ pub struct SweepReport {
 pub const FINAL_WARNING: Duration = Duration::days(3);
 
 /// Runs the sweep at `now` until nothing is left to move, `batch` rows per statement.
+///
+/// The three kinds of transition run at the same time, each on a connection of its own: they
+/// touch disjoint rows (expired: `expires_at <= now`; the window: LINKED after `now`; the final
+/// warning: EXPIRING_SOON after `now`), and a link entering the window inside the final three days
+/// is warned by that move (`warned_at = now`), which the final-warning pick excludes whether it
+/// sees the row before or after that commit. On SQLite the one pooled connection takes their
+/// transactions in turn.
 pub async fn sweep(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     window: Duration,
     batch: u64,
 ) -> Result<SweepReport, sea_orm::DbErr> {
-    let mut report = SweepReport::default();
-    loop {
-        let n = expire_batch(db, now, batch).await?;
-        report.expired += n;
-        if n < batch {
-            break;
-        }
-    }
-    loop {
-        let n = expiring_soon_batch(db, now, window, batch).await?;
-        report.expiring_soon += n;
-        if n < batch {
-            break;
-        }
-    }
-    loop {
-        let n = final_warning_batch(db, now, batch).await?;
-        report.final_warnings += n;
-        if n < batch {
-            break;
-        }
-    }
-    Ok(report)
+    let (expired, expiring_soon, final_warnings) = tokio::try_join!(
+        async {
+            let mut total = 0;
+            loop {
+                let n = expire_batch(db, now, batch).await?;
+                total += n;
+                if n < batch {
+                    return Ok::<u64, sea_orm::DbErr>(total);
+                }
+            }
+        },
+        async {
+            let mut total = 0;
+            loop {
+                let n = expiring_soon_batch(db, now, window, batch).await?;
+                total += n;
+                if n < batch {
+                    return Ok(total);
+                }
+            }
+        },
+        async {
+            let mut total = 0;
+            loop {
+                let n = final_warning_batch(db, now, batch).await?;
+                total += n;
+                if n < batch {
+                    return Ok(total);
+                }
+            }
+        },
+    )?;
+    Ok(SweepReport {
+        expiring_soon,
+        expired,
+        final_warnings,
+    })
 }
 
 /// LINKED or EXPIRING_SOON with `expires_at <= now` → EXPIRED.
@@ -183,9 +208,9 @@ async fn final_warning_batch(
     let events: Vec<NewEvent> = warned
         .iter()
         .filter_map(|l| {
-            let account = accounts.iter().find(|a| a.id == l.account_id)?;
+            let account = accounts.get(&l.account_id)?;
             Some(NewEvent {
-                org: OrgId::new(l.organization_id),
+                org: OrgId::new(account.organization_id),
                 account_id: Some(account.id),
                 profile_id: account.profile_id,
                 platform: Some(account.platform),
@@ -207,6 +232,15 @@ async fn final_warning_batch(
     Ok(warned.len() as u64)
 }
 
+/// The columns of a moved link the events need (the whole row would carry the sealed tokens
+/// back for nothing).
+#[derive(Debug, Clone, FromQueryResult)]
+struct Moved {
+    account_id: Uuid,
+    expires_at: Option<DateTime<Utc>>,
+    expiry_cause: Option<String>,
+}
+
 /// Sets `set` on up to `batch` links matching `selection` (which includes `status = from`) and
 /// returns them as updated; see the module documentation for the statement on each backend.
 async fn move_batch(
@@ -215,87 +249,80 @@ async fn move_batch(
     from: LinkStatus,
     set: Vec<(link::Column, Value)>,
     batch: u64,
-) -> Result<Vec<link::Model>, sea_orm::DbErr> {
-    if txn.get_database_backend() != DatabaseBackend::Postgres {
-        let ids = Query::select()
-            .column(link::Column::Id)
-            .from(link::Entity)
-            .cond_where(selection)
-            .order_by(link::Column::ExpiresAt, Order::Asc)
-            .limit(batch)
-            .to_owned();
-        let mut update = link::Entity::update_many();
-        for (column, value) in set {
-            update = update.col_expr(column, Expr::value(value));
-        }
-        return update
-            .filter(link::Column::Id.in_subquery(ids))
-            .filter(link::Column::Status.eq(from))
-            .exec_with_returning(txn)
-            .await;
-    }
-    let picked = Alias::new("picked");
-    let select = Query::select()
+) -> Result<Vec<Moved>, sea_orm::DbErr> {
+    let backend = txn.get_database_backend();
+    let mut pick = Query::select()
         .column(link::Column::Id)
         .from(link::Entity)
         .cond_where(selection)
         .order_by(link::Column::ExpiresAt, Order::Asc)
         .limit(batch)
-        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
         .to_owned();
-    let cte = CommonTableExpression::new()
-        .query(select)
-        .table_name(picked.clone())
-        .to_owned();
-    let update = Query::update()
+    let mut update = Query::update()
         .table(link::Entity)
         .values(set.into_iter().map(|(c, v)| (c, Expr::value(v))))
-        .from(picked.clone())
-        .and_where(Expr::col((link::Entity, link::Column::Id)).equals((picked, link::Column::Id)))
         .and_where(Expr::col((link::Entity, link::Column::Status)).eq(Expr::value(from)))
-        .returning(
-            Query::returning().exprs(link::Column::iter().map(|c| Expr::col((link::Entity, c)))),
-        )
+        .returning(Query::returning().exprs([
+            Expr::col((link::Entity, link::Column::AccountId)),
+            Expr::col((link::Entity, link::Column::ExpiresAt)),
+            Expr::col((link::Entity, link::Column::ExpiryCause)),
+        ]))
         .to_owned();
-    let (sql, values) = update
-        .with(WithClause::new().cte(cte).to_owned())
-        .build(PostgresQueryBuilder);
-    link::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
-            sql,
-            values,
-        ))
+    let (sql, values) = if backend == DatabaseBackend::Postgres {
+        let picked = Alias::new("picked");
+        pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        let cte = CommonTableExpression::new()
+            .query(pick)
+            .table_name(picked.clone())
+            .to_owned();
+        update
+            .from(picked.clone())
+            .and_where(
+                Expr::col((link::Entity, link::Column::Id)).equals((picked, link::Column::Id)),
+            )
+            .to_owned()
+            .with(WithClause::new().cte(cte).to_owned())
+            .build(PostgresQueryBuilder)
+    } else {
+        update
+            .and_where(Expr::col((link::Entity, link::Column::Id)).in_subquery(pick))
+            .build(SqliteQueryBuilder)
+    };
+    Moved::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
         .all(txn)
         .await
 }
 
+/// The accounts of `moved`, by id.
 async fn accounts_of(
     db: &impl ConnectionTrait,
-    links: &[link::Model],
-) -> Result<Vec<social_account::Model>, sea_orm::DbErr> {
-    if links.is_empty() {
-        return Ok(Vec::new());
+    moved: &[Moved],
+) -> Result<HashMap<Uuid, social_account::Model>, sea_orm::DbErr> {
+    if moved.is_empty() {
+        return Ok(HashMap::new());
     }
-    social_account::Entity::find()
-        .filter(social_account::Column::Id.is_in(links.iter().map(|l| l.account_id)))
+    Ok(social_account::Entity::find()
+        .filter(social_account::Column::Id.is_in(moved.iter().map(|l| l.account_id)))
         .all(db)
-        .await
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect())
 }
 
 async fn record_transitions(
     db: &impl ConnectionTrait,
-    moved: &[link::Model],
+    moved: &[Moved],
     from: LinkStatus,
     to: LinkStatus,
     now: DateTime<Utc>,
-    reason: impl Fn(&link::Model) -> Option<String>,
+    reason: impl Fn(&Moved) -> Option<String>,
 ) -> Result<(), sea_orm::DbErr> {
     let accounts = accounts_of(db, moved).await?;
     let events: Vec<NewEvent> = moved
         .iter()
         .filter_map(|l| {
-            let account = accounts.iter().find(|a| a.id == l.account_id)?;
+            let account = accounts.get(&l.account_id)?;
             let mut e = NewEvent::status_changed(
                 account,
                 from,
@@ -317,7 +344,7 @@ async fn record_transitions(
         let mut by_reason: std::collections::BTreeMap<Option<String>, Vec<social_account::Model>> =
             std::collections::BTreeMap::new();
         for l in moved {
-            if let Some(account) = accounts.iter().find(|a| a.id == l.account_id) {
+            if let Some(account) = accounts.get(&l.account_id) {
                 by_reason
                     .entry(reason(l))
                     .or_default()
@@ -343,16 +370,26 @@ async fn record_transitions(
     Ok(())
 }
 
-/// One INSERT for the whole batch.
+/// Events per INSERT: eleven bound values each, and a statement takes at most 65,535 of them on
+/// PostgreSQL and 32,766 on SQLite (a `jobs.sweep_batch` above ~2,900 would otherwise fail on
+/// every batch there).
+const EVENTS_PER_INSERT: usize = 2_500;
+
+/// One INSERT per [`EVENTS_PER_INSERT`] events of the batch.
 async fn insert_events(
     db: &impl ConnectionTrait,
     events: Vec<NewEvent>,
 ) -> Result<(), sea_orm::DbErr> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    link_event::Entity::insert_many(events.into_iter().map(events::active_model))
+    let mut events = events.into_iter().peekable();
+    while events.peek().is_some() {
+        link_event::Entity::insert_many(
+            events
+                .by_ref()
+                .take(EVENTS_PER_INSERT)
+                .map(events::active_model),
+        )
         .exec_without_returning(db)
         .await?;
+    }
     Ok(())
 }
