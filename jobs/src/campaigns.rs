@@ -7,12 +7,11 @@
 
 use chrono::Duration;
 use domain::campaigns::pull::{self, PullOutcome, PullSettings};
-use domain::link::refresh::{self, RefreshRequest};
+use domain::link::refresh;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::job::{Job, JobContext, JobError, Subject};
-use crate::settings::refresh_margin;
 
 /// How long a claimed item stays with the job it was handed to before a scan may hand it out
 /// again (a job that died without pulling).
@@ -102,13 +101,7 @@ impl Job for PullCampaignContent {
                 ctx.db(),
                 client.as_ref(),
                 keyring,
-                RefreshRequest {
-                    link_id,
-                    owner: ctx.worker_id(),
-                    now: ctx.now(),
-                    lease_ttl: ctx.settings().lease_ttl,
-                    margin: refresh_margin(provider),
-                },
+                crate::refresh::request(ctx, link_id, provider),
             )
             .await?;
             tracing::info!(?refreshed, "token renewed for a campaign pull");

@@ -166,6 +166,46 @@ impl Queue {
         }
     }
 
+    /// Moves the jobs of queue `name` whose time has come from the scheduled set to the active
+    /// list, [`PROMOTE_CHUNK`] per script call, until fewer remain; returns how many moved. A no-op
+    /// on SQLite.
+    ///
+    /// Why we do this by hand: apalis-redis 1.0 puts every pushed job in the scheduled set (at
+    /// "now" when it has no delay) and its fetch moves *all* due ones with one Lua `unpack`,
+    /// which fails above ~8,000 elements (Lua's C stack limit) — and then fails on every later
+    /// fetch too, so a backlog of that size (workers down while jobs were pushed, or a scan
+    /// pushing faster than one fetch) stopped the queue for good. Promoting in bounded chunks
+    /// (atomically, like the fetch: a job is moved by exactly one of them) keeps the due part of
+    /// the set small and drains a backlog that is already there.
+    pub async fn promote_due(&self, name: &str) -> Result<u64, QueueError> {
+        let Queue::Redis { conn, .. } = self else {
+            return Ok(0);
+        };
+        static SCRIPT: std::sync::LazyLock<redis::Script> =
+            std::sync::LazyLock::new(|| redis::Script::new(include_str!("lua/promote_due.lua")));
+        let config = self.redis_storage::<()>(conn, name).get_config().clone();
+        let mut conn = conn.clone();
+        let mut total = 0;
+        loop {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs();
+            let moved: u64 = SCRIPT
+                .key(config.scheduled_jobs_set())
+                .key(config.active_jobs_list())
+                .key(config.signal_list())
+                .arg(now)
+                .arg(PROMOTE_CHUNK)
+                .invoke_async(&mut conn)
+                .await?;
+            total += moved;
+            if moved < PROMOTE_CHUNK {
+                return Ok(total);
+            }
+        }
+    }
+
     pub(crate) fn redis_storage<T>(&self, conn: &ConnectionManager, name: &str) -> RedisStorage<T> {
         let liveness = self.liveness();
         RedisStorage::new(conn.clone()).with_config(
@@ -236,6 +276,9 @@ impl Queue {
         }
     }
 }
+
+/// Jobs one call of the promotion script moves (far below Lua's ~8,000 `unpack` limit).
+const PROMOTE_CHUNK: u64 = 1_000;
 
 /// Opens (creating and migrating) the SQLite queue file.
 async fn open_sqlite(path: &Path) -> Result<SqlitePool, QueueError> {

@@ -27,13 +27,9 @@ impl Job for RefreshLink {
 
     #[tracing::instrument(skip_all, name = "refresh_link", fields(link_id = %self.link_id))]
     async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
-        let Some(link) = domain::entities::link::Entity::find_by_id(self.link_id)
-            .one(ctx.db())
-            .await?
-        else {
-            return Ok(());
-        };
-        let Some(account) = domain::entities::social_account::Entity::find_by_id(link.account_id)
+        // The account says which platform client to use; one statement for both rows.
+        let Some((_, Some(account))) = domain::entities::link::Entity::find_by_id(self.link_id)
+            .find_also_related(domain::entities::social_account::Entity)
             .one(ctx.db())
             .await?
         else {
@@ -53,13 +49,7 @@ impl Job for RefreshLink {
             ctx.db(),
             client.as_ref(),
             keyring,
-            RefreshRequest {
-                link_id: self.link_id,
-                owner: ctx.worker_id(),
-                now: ctx.now(),
-                lease_ttl: ctx.settings().lease_ttl,
-                margin: refresh_margin(provider),
-            },
+            request(ctx, self.link_id, provider),
         )
         .await?;
         tracing::info!(?outcome, "refresh attempted");
@@ -70,7 +60,22 @@ impl Job for RefreshLink {
     }
 }
 
+use futures::{StreamExt as _, TryStreamExt as _};
 use sea_orm::EntityTrait;
+
+/// `refresh_link` pushes a scan keeps in flight.
+const ENQUEUE_IN_FLIGHT: usize = 32;
+
+/// One refresh attempt of `link_id` by this worker, now, with the margin of its provider.
+pub(crate) fn request(ctx: &JobContext, link_id: Uuid, provider: Provider) -> RefreshRequest<'_> {
+    RefreshRequest {
+        link_id,
+        owner: ctx.worker_id(),
+        now: ctx.now(),
+        lease_ttl: ctx.settings().lease_ttl,
+        margin: refresh_margin(provider),
+    }
+}
 
 /// Claim every link due for refresh and enqueue a `refresh_link` for each. Claims are
 /// conditional updates of `next_refresh_at`, so concurrent scans enqueue disjoint sets.
@@ -111,9 +116,18 @@ impl Job for RefreshScan {
                     500,
                 )
                 .await?;
-                for link_id in &ids {
-                    ctx.enqueue(RefreshLink { link_id: *link_id }).await?;
-                }
+                // Several pushes in flight at once (the Redis connection is multiplexed): one
+                // after the other, each waited a round trip while the workers ran dry.
+                let pushes: Vec<_> = ids
+                    .iter()
+                    .map(|&link_id| ctx.enqueue(RefreshLink { link_id }))
+                    .collect();
+                futures::stream::iter(pushes)
+                    .buffer_unordered(ENQUEUE_IN_FLIGHT)
+                    .try_collect::<()>()
+                    .await?;
+                // Straight to the active list: a burst must not pile up in the scheduled set.
+                ctx.queue().promote_due(RefreshLink::NAME).await?;
                 if ids.len() < 500 {
                     break;
                 }

@@ -160,11 +160,12 @@ pub async fn run_workers(
         tracing::warn!(worker = worker.name(), %error, "job worker stopped with an error; restarting");
         true
     });
-    let schedules = if with_schedules {
+    let mut schedules = if with_schedules {
         crate::schedule::spawn_all(&ctx)
     } else {
         Vec::new()
     };
+    schedules.extend(spawn_promoter(ctx.queue().clone()));
     tracing::info!(instance = %instance, backend = ctx.queue().backend_name(), "job workers started");
     let result = monitor
         .run_with_signal(async move {
@@ -177,6 +178,30 @@ pub async fn run_workers(
     }
     tracing::info!(instance = %instance, "job workers stopped");
     result.map_err(|e| Box::new(e) as BoxDynError)
+}
+
+/// How often a worker process moves due jobs to the active lists (see [`Queue::promote_due`]).
+const PROMOTE_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// On Redis, keeps every job type's due jobs moving to its active list in bounded chunks, so no
+/// fetch meets more due jobs than apalis-redis can move at once.
+fn spawn_promoter(queue: Queue) -> Option<tokio::task::JoinHandle<()>> {
+    if !matches!(queue, Queue::Redis { .. }) {
+        return None;
+    }
+    Some(tokio::spawn(async move {
+        loop {
+            for name in crate::registry::JOB_NAMES {
+                match queue.promote_due(name).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(job = name, moved = n, "due jobs promoted"),
+                    // Redis away: the workers report it; try again at the next round.
+                    Err(e) => tracing::debug!(job = name, error = %e, "promoting due jobs failed"),
+                }
+            }
+            tokio::time::sleep(PROMOTE_EVERY).await;
+        }
+    }))
 }
 
 /// A name for this process's workers: `CREATORLINK_JOBS_WORKER_NAME`'s value when configured,

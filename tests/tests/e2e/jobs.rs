@@ -8,7 +8,10 @@ use chrono::{DateTime, Utc};
 use domain::entities::{link, link_event, social_account};
 use domain::{LinkStatus, Platform};
 use jobs::expire::ExpireLinks;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    Set,
+};
 use serde_json::json;
 use tests::{on_both_backends, spawn_app_with, Backend, TestApp, TestRedis};
 use uuid::Uuid;
@@ -313,8 +316,212 @@ async fn a_pushed_sweep_runs(app: &TestApp) {
     let _ = json!({});
 }
 
+/// The largest `jobs.sweep_batch` moves thousands of links in one statement: their events go in
+/// several INSERTs (a statement binds at most 32,766 values on SQLite), each link gets exactly one,
+/// and the three kinds of transition, run side by side, leave nothing behind.
+async fn a_sweep_of_the_largest_batch_moves_thousands_of_links_with_one_event_each(
+    backend: Backend,
+) {
+    let Some(app) = spawn_app_with(backend, |c| {
+        quiet_jobs(c);
+        c.jobs.in_process = false;
+        c.jobs.sweep_batch = api::config::MAX_SWEEP_BATCH;
+    })
+    .await
+    else {
+        return;
+    };
+    let db = app.db.connect().await;
+    let org = app.org.uuid();
+    let now = Utc::now();
+    // 1,400 links authenticated 91 days ago (expired), 1,400 80 days ago (the window) and 300
+    // EXPIRING_SOON ones warned 12 days ago with two days left (the final warning).
+    const EXPIRED: usize = 1_400;
+    const WINDOW: usize = 1_400;
+    const FINAL: usize = 300;
+    let mut accounts = Vec::new();
+    let mut links = Vec::new();
+    for i in 0..EXPIRED + WINDOW + FINAL {
+        let handle = format!("bulk{i}");
+        let account = social_account::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(org),
+            profile_id: Set(None),
+            platform: Set(Platform::Youtube),
+            handle: Set(handle.clone()),
+            handle_lower: Set(handle.clone()),
+            url: Set(format!("https://example.test/{handle}")),
+            platform_user_id: Set(Some(format!("uid-{handle}"))),
+            display_name: Set(None),
+            avatar_url: Set(None),
+            followers: Set(None),
+            paired_account_id: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        let days = if i < EXPIRED {
+            91
+        } else if i < EXPIRED + WINDOW {
+            80
+        } else {
+            88
+        };
+        let authenticated_at = now - chrono::Duration::days(days);
+        let mut link = link::ActiveModel::not_linked(org, *account.id.as_ref(), now);
+        link.status = Set(if days == 88 {
+            LinkStatus::ExpiringSoon
+        } else {
+            LinkStatus::Linked
+        });
+        link.authenticated_at = Set(Some(authenticated_at));
+        link.expires_at = Set(Some(authenticated_at + domain::link::status::LINK_LIFETIME));
+        link.expiry_cause = Set(Some("NINETY_DAYS".into()));
+        if days == 88 {
+            link.warned_at = Set(Some(now - chrono::Duration::days(12)));
+        }
+        link.version = Set(1);
+        accounts.push(account);
+        links.push(link);
+    }
+    for chunk in accounts.chunks(500) {
+        social_account::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&db)
+            .await
+            .expect("accounts");
+    }
+    for chunk in links.chunks(500) {
+        link::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&db)
+            .await
+            .expect("links");
+    }
+
+    assert_eq!(
+        jobs::execute(&ExpireLinks::default(), &app.jobs).await,
+        jobs::Outcome::Done
+    );
+
+    let status_count = |status: LinkStatus| {
+        let db = db.clone();
+        async move {
+            link::Entity::find()
+                .filter(link::Column::OrganizationId.eq(org))
+                .filter(link::Column::Status.eq(status))
+                .count(&db)
+                .await
+                .expect("count")
+        }
+    };
+    assert_eq!(status_count(LinkStatus::Expired).await, EXPIRED as u64);
+    assert_eq!(
+        status_count(LinkStatus::ExpiringSoon).await,
+        (WINDOW + FINAL) as u64
+    );
+    assert_eq!(status_count(LinkStatus::Linked).await, 0);
+    let events = link_event::Entity::find()
+        .filter(link_event::Column::OrganizationId.eq(org))
+        .all(&db)
+        .await
+        .expect("events");
+    let of = |kind: &str, to: LinkStatus| {
+        events
+            .iter()
+            .filter(|e| e.kind == kind && e.to_status == Some(to))
+            .count()
+    };
+    assert_eq!(of("STATUS_CHANGED", LinkStatus::Expired), EXPIRED);
+    assert_eq!(of("STATUS_CHANGED", LinkStatus::ExpiringSoon), WINDOW);
+    assert_eq!(of("EXPIRING_SOON_WARNING", LinkStatus::ExpiringSoon), FINAL);
+    assert_eq!(events.len(), EXPIRED + WINDOW + FINAL, "one event per link");
+    let distinct: std::collections::HashSet<_> = events.iter().map(|e| e.account_id).collect();
+    assert_eq!(distinct.len(), events.len(), "no link has two events");
+
+    // Run again: nothing left to move.
+    assert_eq!(
+        jobs::execute(&ExpireLinks::default(), &app.jobs).await,
+        jobs::Outcome::Done
+    );
+    let again = link_event::Entity::find()
+        .filter(link_event::Column::OrganizationId.eq(org))
+        .count(&db)
+        .await
+        .expect("count");
+    assert_eq!(again, events.len() as u64);
+}
+
+/// apalis-redis moves every due job of a queue with one Lua `unpack`, which fails above ~8,000:
+/// a backlog that size pushed while no worker ran wedged the queue for good. Here 9,000 jobs wait
+/// when the workers start, and every one is run exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_of_nine_thousand_jobs_on_redis_is_run_once_workers_start() {
+    use futures::{StreamExt as _, TryStreamExt as _};
+    use jobs::refresh::RefreshLink;
+    use jobs::Job as _;
+
+    let Some(redis) = TestRedis::create().await else {
+        return;
+    };
+    let Some(app) = spawn_app_with(Backend::Postgres, |c| {
+        quiet_jobs(c);
+        c.jobs.in_process = false;
+        c.jobs.concurrency = 32;
+        c.redis.url = Some(redis.url.clone());
+        c.redis.prefix = redis.prefix.clone();
+    })
+    .await
+    else {
+        return;
+    };
+    const BACKLOG: u64 = 9_000;
+    // Links that do not exist: each job is one lookup that finds nothing.
+    futures::stream::iter((0..BACKLOG).map(|_| {
+        jobs::enqueue(
+            &app.queue,
+            RefreshLink {
+                link_id: Uuid::now_v7(),
+            },
+        )
+    }))
+    .buffer_unordered(32)
+    .try_collect::<()>()
+    .await
+    .expect("push the backlog");
+    assert_eq!(
+        app.queue.depth(RefreshLink::NAME).await.expect("depth"),
+        BACKLOG
+    );
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let workers = tokio::spawn(jobs::run_workers(
+        app.jobs.clone(),
+        "backlog".into(),
+        false,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let processed = || {
+        app.jobs
+            .metrics()
+            .processed
+            .with_label_values(&[RefreshLink::NAME])
+            .get()
+    };
+    for _ in 0..1_200 {
+        if processed() >= BACKLOG {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(processed(), BACKLOG, "every job of the backlog ran once");
+    assert_eq!(app.queue.depth(RefreshLink::NAME).await.expect("depth"), 0);
+    let _ = stop.send(());
+    let _ = workers.await;
+}
+
 on_both_backends!(
     links_expire_at_the_window_and_at_ninety_days_with_one_event_each_even_when_two_sweeps_race,
+    a_sweep_of_the_largest_batch_moves_thousands_of_links_with_one_event_each,
     a_job_on_the_embedded_queue_is_run_by_the_in_process_workers,
     a_job_on_redis_is_run_by_the_in_process_workers,
 );
