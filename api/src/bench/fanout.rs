@@ -73,6 +73,13 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
             args.poll_interval_ms.to_string(),
         ),
         ("CREATORLINK_AUTH_JWT_HS256_SECRET", hs256.clone()),
+        // Every subscriber is the same caller: its request budget would refuse most of them at
+        // `connection_init` ("too many requests").
+        (
+            "CREATORLINK_AUTH_RATE_LIMIT_PER_MINUTE",
+            "1000000000".into(),
+        ),
+        ("CREATORLINK_AUTH_RATE_LIMIT_BURST", "1000000000".into()),
     ];
     if let Some(url) = &args.database_url {
         env.push(("DATABASE_URL", url.clone()));
@@ -118,6 +125,7 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
     let url = format!("ws://127.0.0.1:{}/graphql", server.port());
     let ready = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicUsize::new(0));
+    let failures: Arc<std::sync::Mutex<std::collections::BTreeMap<String, usize>>> = Arc::default();
     let permits = Arc::new(Semaphore::new(args.connect_concurrency.max(1)));
     let (stop_tx, stop_rx) = watch::channel(false);
     let connecting = Instant::now();
@@ -130,6 +138,7 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
             epoch,
             ready: ready.clone(),
             failed: failed.clone(),
+            failures: failures.clone(),
             permits: permits.clone(),
             stop: stop_rx.clone(),
         };
@@ -215,7 +224,16 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
     ));
     report
         .row("subscribers live", live)
-        .row("subscribers failed", failed.load(Ordering::Acquire))
+        .row("subscribers failed", failed.load(Ordering::Acquire));
+    let mut reasons: Vec<(String, usize)> = failures
+        .lock()
+        .map(|f| f.iter().map(|(k, v)| (k.clone(), *v)).collect())
+        .unwrap_or_default();
+    reasons.sort_by(|a, b| b.1.cmp(&a.1));
+    for (why, n) in reasons.into_iter().take(3) {
+        report.row(format!("failed: {why}"), n);
+    }
+    report
         .row(
             "connect + first event (s)",
             format!("{:.2}", connected_in.as_secs_f64()),
@@ -252,6 +270,8 @@ struct Subscriber {
     epoch: Instant,
     ready: Arc<AtomicUsize>,
     failed: Arc<AtomicUsize>,
+    /// Why connections failed, with how many failed so.
+    failures: Arc<std::sync::Mutex<std::collections::BTreeMap<String, usize>>>,
     permits: Arc<Semaphore>,
     stop: watch::Receiver<bool>,
 }
@@ -265,6 +285,9 @@ impl Subscriber {
                 Ok(socket) => socket,
                 Err(e) => {
                     self.failed.fetch_add(1, Ordering::AcqRel);
+                    if let Ok(mut failures) = self.failures.lock() {
+                        *failures.entry(format!("{e:#}")).or_default() += 1;
+                    }
                     return Err(e);
                 }
             }
