@@ -229,7 +229,7 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
         .lock()
         .map(|f| f.iter().map(|(k, v)| (k.clone(), *v)).collect())
         .unwrap_or_default();
-    reasons.sort_by(|a, b| b.1.cmp(&a.1));
+    reasons.sort_by_key(|r| std::cmp::Reverse(r.1));
     for (why, n) in reasons.into_iter().take(3) {
         report.row(format!("failed: {why}"), n);
     }

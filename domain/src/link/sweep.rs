@@ -66,42 +66,31 @@ pub async fn sweep(
     batch: u64,
 ) -> Result<SweepReport, sea_orm::DbErr> {
     let (expired, expiring_soon, final_warnings) = tokio::try_join!(
-        async {
-            let mut total = 0;
-            loop {
-                let n = expire_batch(db, now, batch).await?;
-                total += n;
-                if n < batch {
-                    return Ok::<u64, sea_orm::DbErr>(total);
-                }
-            }
-        },
-        async {
-            let mut total = 0;
-            loop {
-                let n = expiring_soon_batch(db, now, window, batch).await?;
-                total += n;
-                if n < batch {
-                    return Ok(total);
-                }
-            }
-        },
-        async {
-            let mut total = 0;
-            loop {
-                let n = final_warning_batch(db, now, batch).await?;
-                total += n;
-                if n < batch {
-                    return Ok(total);
-                }
-            }
-        },
+        until_short(batch, || expire_batch(db, now, batch)),
+        until_short(batch, || expiring_soon_batch(db, now, window, batch)),
+        until_short(batch, || final_warning_batch(db, now, batch)),
     )?;
     Ok(SweepReport {
         expiring_soon,
         expired,
         final_warnings,
     })
+}
+
+/// Runs `step` until it moves fewer than `batch` rows (nothing is left); returns the total.
+async fn until_short<F, Fut>(batch: u64, step: F) -> Result<u64, sea_orm::DbErr>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<u64, sea_orm::DbErr>>,
+{
+    let mut total = 0;
+    loop {
+        let n = step().await?;
+        total += n;
+        if n < batch {
+            return Ok(total);
+        }
+    }
 }
 
 /// LINKED or EXPIRING_SOON with `expires_at <= now` → EXPIRED.

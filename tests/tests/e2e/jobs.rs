@@ -16,16 +16,14 @@ use serde_json::json;
 use tests::{on_both_backends, spawn_app_with, Backend, TestApp, TestRedis};
 use uuid::Uuid;
 
-/// A linked account whose creator authenticated `days_ago` days before `now`.
-pub async fn linked_account(
-    db: &DatabaseConnection,
+/// A new account of `org` without a profile.
+fn account_row(
     org: Uuid,
     platform: Platform,
     handle: &str,
-    authenticated_at: DateTime<Utc>,
-) -> (social_account::Model, link::Model) {
-    let now = Utc::now();
-    let account = social_account::ActiveModel {
+    now: DateTime<Utc>,
+) -> social_account::ActiveModel {
+    social_account::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(org),
         profile_id: Set(None),
@@ -41,9 +39,21 @@ pub async fn linked_account(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(db)
-    .await
-    .expect("insert account");
+}
+
+/// A linked account whose creator authenticated `days_ago` days before `now`.
+pub async fn linked_account(
+    db: &DatabaseConnection,
+    org: Uuid,
+    platform: Platform,
+    handle: &str,
+    authenticated_at: DateTime<Utc>,
+) -> (social_account::Model, link::Model) {
+    let now = Utc::now();
+    let account = account_row(org, platform, handle, now)
+        .insert(db)
+        .await
+        .expect("insert account");
     let mut link = link::ActiveModel::not_linked(org, account.id, now);
     link.status = Set(LinkStatus::Linked);
     link.authenticated_at = Set(Some(authenticated_at));
@@ -342,23 +352,7 @@ async fn a_sweep_of_the_largest_batch_moves_thousands_of_links_with_one_event_ea
     let mut accounts = Vec::new();
     let mut links = Vec::new();
     for i in 0..EXPIRED + WINDOW + FINAL {
-        let handle = format!("bulk{i}");
-        let account = social_account::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            organization_id: Set(org),
-            profile_id: Set(None),
-            platform: Set(Platform::Youtube),
-            handle: Set(handle.clone()),
-            handle_lower: Set(handle.clone()),
-            url: Set(format!("https://example.test/{handle}")),
-            platform_user_id: Set(Some(format!("uid-{handle}"))),
-            display_name: Set(None),
-            avatar_url: Set(None),
-            followers: Set(None),
-            paired_account_id: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        };
+        let account = account_row(org, Platform::Youtube, &format!("bulk{i}"), now);
         let days = if i < EXPIRED {
             91
         } else if i < EXPIRED + WINDOW {
