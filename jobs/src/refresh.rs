@@ -5,6 +5,8 @@
 use chrono::Duration;
 use domain::link::refresh::{self, RefreshOutcome, RefreshRequest};
 use domain::{Platform, Provider};
+use futures::{StreamExt as _, TryStreamExt as _};
+use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -59,9 +61,6 @@ impl Job for RefreshLink {
         Ok(())
     }
 }
-
-use futures::{StreamExt as _, TryStreamExt as _};
-use sea_orm::EntityTrait;
 
 /// `refresh_link` pushes a scan keeps in flight.
 const ENQUEUE_IN_FLIGHT: usize = 32;

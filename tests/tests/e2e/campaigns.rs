@@ -81,39 +81,12 @@ impl World {
         .insert(&self.db)
         .await
         .expect("account");
-        link::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            organization_id: Set(self.org.uuid()),
-            account_id: Set(account.id),
-            provider_user_id: Set(None),
-            status: Set(LinkStatus::Linked),
-            invalid_reason: Set(None),
-            authenticated_at: Set(Some(now - Duration::days(5))),
-            expires_at: Set(Some(now + Duration::days(85))),
-            expiry_cause: Set(None),
-            access_token: Set(None),
-            refresh_token: Set(None),
-            access_token_expires_at: Set(None),
-            refresh_token_expires_at: Set(None),
-            data_access_expires_at: Set(None),
-            requested_scopes: Set(String::new()),
-            granted_scopes: Set(String::new()),
-            last_refreshed_at: Set(None),
-            last_synced_at: Set(None),
-            last_error: Set(None),
-            last_error_at: Set(None),
-            refresh_failures: Set(0),
-            next_refresh_at: Set(None),
-            warned_at: Set(None),
-            version: Set(1),
-            lease_owner: Set(None),
-            lease_until: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&self.db)
-        .await
-        .expect("link");
+        let mut link = link::ActiveModel::not_linked(self.org.uuid(), account.id, now);
+        link.status = Set(LinkStatus::Linked);
+        link.authenticated_at = Set(Some(now - Duration::days(5)));
+        link.expires_at = Set(Some(now + Duration::days(85)));
+        link.version = Set(1);
+        link.insert(&self.db).await.expect("link");
         account.id
     }
 

@@ -219,6 +219,14 @@ async fn two_worker_processes_refresh_two_hundred_links_exactly_once() {
     let links = seed(&app, "tiktok_leo", Platform::Tiktok, 200).await;
     let a = Worker::start(&app, &redis, dir.path(), "worker-a", false).await;
     let b = Worker::start(&app, &redis, dir.path(), "worker-b", false).await;
+    // Each refresh takes 50 ms at the platform: one process alone (four at a time) would need
+    // 2.5 s, so the other, looking at the queue every second, takes part whatever the order.
+    control(
+        &app,
+        "slow",
+        json!({"provider": "tiktok", "delay_ms": 50, "count": links.len()}),
+    )
+    .await;
     jobs::enqueue(&app.queue, RefreshScan::default())
         .await
         .expect("enqueue");
