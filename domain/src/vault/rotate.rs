@@ -71,184 +71,140 @@ pub async fn rotate(
 ) -> Result<RotateReport, sea_orm::DbErr> {
     let batch = batch.max(1);
     let mut report = RotateReport::default();
-    report.add(rotate_links(db, keyring, batch).await?);
-    report.add(rotate_states(db, keyring, batch).await?);
-    report.add(rotate_webhooks(db, keyring, batch).await?);
-    report.add(rotate_pending_revocations(db, keyring, batch).await?);
+    report.add(
+        rotate_table::<link::Entity>(db, keyring, batch, link::Column::Id, |r| r.id, link_cells)
+            .await?,
+    );
+    report.add(
+        rotate_table::<oauth_state::Entity>(
+            db,
+            keyring,
+            batch,
+            oauth_state::Column::Id,
+            |r| r.id,
+            state_cells,
+        )
+        .await?,
+    );
+    report.add(
+        rotate_table::<webhook_endpoint::Entity>(
+            db,
+            keyring,
+            batch,
+            webhook_endpoint::Column::Id,
+            |r| r.id,
+            webhook_cells,
+        )
+        .await?,
+    );
+    report.add(
+        rotate_table::<pending_revocation::Entity>(
+            db,
+            keyring,
+            batch,
+            pending_revocation::Column::Id,
+            |r| r.id,
+            revocation_cells,
+        )
+        .await?,
+    );
     tracing::info!(?report, active = %keyring.active(), "vault rotation finished");
     Ok(report)
 }
 
-async fn rotate_links(
-    db: &impl ConnectionTrait,
-    keyring: &Keyring,
-    batch: u64,
-) -> Result<RotateReport, sea_orm::DbErr> {
-    let mut report = RotateReport::default();
-    let mut after = Uuid::nil();
-    loop {
-        let rows = link::Entity::find()
-            .filter(link::Column::Id.gt(after))
-            .order_by_asc(link::Column::Id)
-            .limit(batch)
-            .all(db)
-            .await?;
-        let Some(last) = rows.last() else { break };
-        after = last.id;
-        for row in rows {
-            for (col, kind, value) in [
-                (
-                    link::Column::AccessToken,
-                    TokenKind::Access,
-                    &row.access_token,
-                ),
-                (
-                    link::Column::RefreshToken,
-                    TokenKind::Refresh,
-                    &row.refresh_token,
-                ),
-            ] {
-                let Some(old) = value.as_deref() else {
-                    continue;
-                };
-                let column = Column {
-                    table: "link",
-                    kind,
-                };
-                if let Some(fresh) = reseal_one(keyring, &column, row.id, old, &mut report) {
-                    let done = link::Entity::update_many()
-                        .col_expr(col, Expr::value(fresh))
-                        .filter(link::Column::Id.eq(row.id))
-                        .filter(col.eq(old))
-                        .exec(db)
-                        .await?;
-                    count(&mut report, done.rows_affected);
-                }
-            }
-        }
-    }
-    Ok(report)
+/// A sealed cell of a row: its column, what it seals (the AAD), and the sealed text if set.
+type Cell<'a, C> = (C, TokenKind, Option<&'a str>);
+
+fn link_cells(row: &link::Model) -> Vec<Cell<'_, link::Column>> {
+    vec![
+        (
+            link::Column::AccessToken,
+            TokenKind::Access,
+            row.access_token.as_deref(),
+        ),
+        (
+            link::Column::RefreshToken,
+            TokenKind::Refresh,
+            row.refresh_token.as_deref(),
+        ),
+    ]
 }
 
-async fn rotate_states(
-    db: &impl ConnectionTrait,
-    keyring: &Keyring,
-    batch: u64,
-) -> Result<RotateReport, sea_orm::DbErr> {
-    let mut report = RotateReport::default();
-    let mut after = Uuid::nil();
-    loop {
-        let rows = oauth_state::Entity::find()
-            .filter(oauth_state::Column::Id.gt(after))
-            .order_by_asc(oauth_state::Column::Id)
-            .limit(batch)
-            .all(db)
-            .await?;
-        let Some(last) = rows.last() else { break };
-        after = last.id;
-        for row in rows {
-            for (col, kind, value) in [
-                (
-                    oauth_state::Column::PkceVerifier,
-                    TokenKind::PkceVerifier,
-                    &row.pkce_verifier,
-                ),
-                (
-                    oauth_state::Column::PendingGrant,
-                    TokenKind::Access,
-                    &row.pending_grant,
-                ),
-            ] {
-                let Some(old) = value.as_deref() else {
-                    continue;
-                };
-                let column = Column {
-                    table: "oauth_state",
-                    kind,
-                };
-                if let Some(fresh) = reseal_one(keyring, &column, row.id, old, &mut report) {
-                    let done = oauth_state::Entity::update_many()
-                        .col_expr(col, Expr::value(fresh))
-                        .filter(oauth_state::Column::Id.eq(row.id))
-                        .filter(col.eq(old))
-                        .exec(db)
-                        .await?;
-                    count(&mut report, done.rows_affected);
-                }
-            }
-        }
-    }
-    Ok(report)
+fn state_cells(row: &oauth_state::Model) -> Vec<Cell<'_, oauth_state::Column>> {
+    vec![
+        (
+            oauth_state::Column::PkceVerifier,
+            TokenKind::PkceVerifier,
+            row.pkce_verifier.as_deref(),
+        ),
+        (
+            oauth_state::Column::PendingGrant,
+            TokenKind::Access,
+            row.pending_grant.as_deref(),
+        ),
+    ]
 }
 
-async fn rotate_webhooks(
-    db: &impl ConnectionTrait,
-    keyring: &Keyring,
-    batch: u64,
-) -> Result<RotateReport, sea_orm::DbErr> {
-    let mut report = RotateReport::default();
-    let mut after = Uuid::nil();
-    let column = Column {
-        table: "webhook_endpoint",
-        kind: TokenKind::WebhookSecret,
+fn webhook_cells(row: &webhook_endpoint::Model) -> Vec<Cell<'_, webhook_endpoint::Column>> {
+    vec![(
+        webhook_endpoint::Column::Secret,
+        TokenKind::WebhookSecret,
+        Some(row.secret.as_str()),
+    )]
+}
+
+fn revocation_cells(row: &pending_revocation::Model) -> Vec<Cell<'_, pending_revocation::Column>> {
+    let kind = match row.token_kind.as_str() {
+        "refresh" => TokenKind::Refresh,
+        _ => TokenKind::Access,
     };
-    loop {
-        let rows = webhook_endpoint::Entity::find()
-            .filter(webhook_endpoint::Column::Id.gt(after))
-            .order_by_asc(webhook_endpoint::Column::Id)
-            .limit(batch)
-            .all(db)
-            .await?;
-        let Some(last) = rows.last() else { break };
-        after = last.id;
-        for row in rows {
-            if let Some(fresh) = reseal_one(keyring, &column, row.id, &row.secret, &mut report) {
-                let done = webhook_endpoint::Entity::update_many()
-                    .col_expr(webhook_endpoint::Column::Secret, Expr::value(fresh))
-                    .filter(webhook_endpoint::Column::Id.eq(row.id))
-                    .filter(webhook_endpoint::Column::Secret.eq(row.secret.as_str()))
-                    .exec(db)
-                    .await?;
-                count(&mut report, done.rows_affected);
-            }
-        }
-    }
-    Ok(report)
+    vec![(
+        pending_revocation::Column::Token,
+        kind,
+        Some(row.token.as_str()),
+    )]
 }
 
-async fn rotate_pending_revocations(
+/// Re-seals the `cells` of every row of `E` (keyed by the UUID column `id`), walking the table
+/// in id order `batch` rows at a time; each write is a compare-and-set on the old sealed text.
+async fn rotate_table<E>(
     db: &impl ConnectionTrait,
     keyring: &Keyring,
     batch: u64,
-) -> Result<RotateReport, sea_orm::DbErr> {
+    id: E::Column,
+    id_of: fn(&E::Model) -> Uuid,
+    cells: for<'a> fn(&'a E::Model) -> Vec<Cell<'a, E::Column>>,
+) -> Result<RotateReport, sea_orm::DbErr>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    let table = E::default().table_name();
     let mut report = RotateReport::default();
     let mut after = Uuid::nil();
     loop {
-        let rows = pending_revocation::Entity::find()
-            .filter(pending_revocation::Column::Id.gt(after))
-            .order_by_asc(pending_revocation::Column::Id)
+        let rows = E::find()
+            .filter(id.gt(after))
+            .order_by_asc(id)
             .limit(batch)
             .all(db)
             .await?;
         let Some(last) = rows.last() else { break };
-        after = last.id;
-        for row in rows {
-            let kind = match row.token_kind.as_str() {
-                "refresh" => TokenKind::Refresh,
-                _ => TokenKind::Access,
-            };
-            let column = Column {
-                table: "pending_revocation",
-                kind,
-            };
-            if let Some(fresh) = reseal_one(keyring, &column, row.id, &row.token, &mut report) {
-                let done = pending_revocation::Entity::update_many()
-                    .col_expr(pending_revocation::Column::Token, Expr::value(fresh))
-                    .filter(pending_revocation::Column::Id.eq(row.id))
-                    .filter(pending_revocation::Column::Token.eq(row.token.as_str()))
-                    .exec(db)
-                    .await?;
-                count(&mut report, done.rows_affected);
+        after = id_of(last);
+        for row in &rows {
+            let row_id = id_of(row);
+            for (col, kind, value) in cells(row) {
+                let Some(old) = value else { continue };
+                let column = Column { table, kind };
+                if let Some(fresh) = reseal_one(keyring, &column, row_id, old, &mut report) {
+                    let done = E::update_many()
+                        .col_expr(col, Expr::value(fresh))
+                        .filter(id.eq(row_id))
+                        .filter(col.eq(old))
+                        .exec(db)
+                        .await?;
+                    count(&mut report, done.rows_affected);
+                }
             }
         }
     }

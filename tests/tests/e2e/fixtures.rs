@@ -96,39 +96,20 @@ pub async fn account(
             None,
         ),
     };
-    link::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        organization_id: Set(org.uuid()),
-        account_id: Set(account.id),
-        status: Set(status),
-        invalid_reason: Set(reason),
-        authenticated_at: Set(authenticated_at),
-        expires_at: Set(authenticated_at.map(|a| a + Duration::days(90))),
-        expiry_cause: Set(Some("NINETY_DAYS".into())),
-        access_token: Set(access),
-        refresh_token: Set(refresh),
-        access_token_expires_at: Set(Some(now + Duration::hours(2))),
-        refresh_token_expires_at: Set(None),
-        data_access_expires_at: Set(None),
-        requested_scopes: Set("user.info.basic video.list".into()),
-        granted_scopes: Set("user.info.basic video.list".into()),
-        provider_user_id: Set(puid),
-        last_refreshed_at: Set(None),
-        last_synced_at: Set(None),
-        last_error: Set(None),
-        last_error_at: Set(None),
-        refresh_failures: Set(0),
-        next_refresh_at: Set(None),
-        warned_at: Set(None),
-        version: Set(1),
-        lease_owner: Set(None),
-        lease_until: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
-    .await
-    .expect("insert link");
+    let mut link = link::ActiveModel::not_linked(org.uuid(), account.id, now);
+    link.status = Set(status);
+    link.invalid_reason = Set(reason);
+    link.authenticated_at = Set(authenticated_at);
+    link.expires_at = Set(authenticated_at.map(|a| a + Duration::days(90)));
+    link.expiry_cause = Set(Some("NINETY_DAYS".into()));
+    link.access_token = Set(access);
+    link.refresh_token = Set(refresh);
+    link.access_token_expires_at = Set(Some(now + Duration::hours(2)));
+    link.requested_scopes = Set("user.info.basic video.list".into());
+    link.granted_scopes = Set("user.info.basic video.list".into());
+    link.provider_user_id = Set(puid);
+    link.version = Set(1);
+    link.insert(db).await.expect("insert link");
     account.id
 }
 
