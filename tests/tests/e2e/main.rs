@@ -18,6 +18,7 @@ mod events;
 mod fixtures;
 mod foundation;
 mod harness;
+mod hostile;
 mod jobs;
 mod privacy;
 mod pulls;
