@@ -15,6 +15,7 @@ mod cli;
 mod connect;
 mod connect_page;
 mod events;
+mod fidelity;
 mod fixtures;
 mod foundation;
 mod harness;
