@@ -17,6 +17,7 @@ mod connect_page;
 mod events;
 mod fixtures;
 mod foundation;
+mod graphiql;
 mod harness;
 mod jobs;
 mod privacy;
