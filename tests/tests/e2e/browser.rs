@@ -125,6 +125,23 @@ pub(crate) async fn screenshot(client: &Client, name: &str) {
     std::fs::write(artifacts().join(name), png).expect("write the screenshot");
 }
 
+/// Waits (up to 20 s) until the browser's URL contains `needle`: a click that submits a form
+/// returns before the navigation ends.
+async fn url_contains(client: &Client, needle: &str) {
+    for _ in 0..200 {
+        if client
+            .current_url()
+            .await
+            .is_ok_and(|u| u.as_str().contains(needle))
+        {
+            return;
+        }
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    }
+    let url = client.current_url().await.expect("url");
+    panic!("the browser is at {url}, not at a URL containing {needle:?}");
+}
+
 async fn the_connect_page_works_in_chromium_on_a_desktop_and_a_phone(backend: Backend) {
     if !browser_available() {
         return;
@@ -340,6 +357,28 @@ async fn the_connect_page_works_in_chromium_on_a_desktop_and_a_phone(backend: Ba
             "green"
         );
         screenshot(&client, "connect-page-after-connect.png").await;
+
+        // The page's own forms post from Chromium (same-origin, CSRF token and cookie): UNLINK
+        // the new account.
+        new.find(Locator::Css("button[aria-label^='Unlink @leo.dances']"))
+            .await
+            .expect("UNLINK on the new account")
+            .click()
+            .await
+            .expect("click UNLINK");
+        url_contains(&client, "notice=unlinked").await;
+        let notice = client
+            .find(Locator::Css(".notice-ok"))
+            .await
+            .expect("a notice")
+            .text()
+            .await
+            .expect("text");
+        let source = client.source().await.expect("source");
+        assert_eq!(
+            notice, "Unlinked: we no longer read this account's data.",
+            "{source}"
+        );
 
         client.close().await.expect("close the browser");
     }
