@@ -19,6 +19,7 @@ mod events;
 mod fidelity;
 mod fixtures;
 mod foundation;
+mod graphiql;
 mod harness;
 mod jobs;
 mod privacy;
