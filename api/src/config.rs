@@ -161,6 +161,13 @@ pub struct GraphqlConfig {
     pub max_depth: usize,
     pub max_complexity: usize,
     pub max_page_size: usize,
+    /// The most seconds one HTTP GraphQL request may run; past it the caller gets `TIMEOUT`.
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout_seconds: u64,
+}
+
+fn default_request_timeout() -> u64 {
+    30
 }
 
 /// Link lifecycle settings.
@@ -459,6 +466,7 @@ impl Default for Config {
                 max_depth: 12,
                 max_complexity: 2_000,
                 max_page_size: 100,
+                request_timeout_seconds: default_request_timeout(),
             },
             links: LinksConfig {
                 expiring_window_days: 14,

@@ -25,6 +25,8 @@ pub mod codes {
     pub const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
     /// The HTTP request is not a GraphQL request (no `query`, wrong parameter types, a batch).
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    /// The request ran past `graphql.request_timeout_seconds`.
+    pub const TIMEOUT: &str = "TIMEOUT";
     /// The body is larger than the server accepts.
     pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
 }

@@ -18,8 +18,15 @@ use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest, NextRequest,
     NextSubscribe, NextValidation,
 };
-use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{Request, Response, ServerError, ServerResult, ValidationResult, Variables};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
+};
+use async_graphql::{
+    Name, Request, Response, ServerError, ServerResult, ValidationResult, Value, Variables,
+};
 use futures::stream::BoxStream;
 use futures::StreamExt;
 
@@ -121,6 +128,250 @@ fn string_end(bytes: &[u8], mut from: usize) -> Option<usize> {
     None
 }
 
+/// True for a character no text input may hold: C0 controls other than tab, line feed and
+/// carriage return, and DEL (a NUL in a search matched everything; in a name it was stored).
+fn is_refused_control(c: u32) -> bool {
+    (c < 0x20 && c != 0x09 && c != 0x0a && c != 0x0d) || c == 0x7f
+}
+
+/// The first refused control character in a string literal of the document: raw, or written
+/// as a `\uXXXX` escape.
+fn control_in_document(document: &str) -> Option<u32> {
+    let bytes = document.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                let end = block_string_end(bytes, i + 3).unwrap_or(bytes.len());
+                if let Some(&c) = bytes[i + 3..end]
+                    .iter()
+                    .find(|&&c| is_refused_control(c.into()))
+                {
+                    return Some(c.into());
+                }
+                i = end;
+                continue;
+            }
+            b'"' => {
+                let end = string_end(bytes, i + 1)
+                    .unwrap_or(bytes.len())
+                    .min(bytes.len());
+                let content = &bytes[i + 1..end];
+                if let Some(&c) = content.iter().find(|&&c| is_refused_control(c.into())) {
+                    return Some(c.into());
+                }
+                let mut j = 0;
+                while j < content.len() {
+                    if content[j] == b'\\' {
+                        if content.get(j + 1) == Some(&b'u') {
+                            let hex = content
+                                .get(j + 2..j + 6)
+                                .and_then(|h| std::str::from_utf8(h).ok());
+                            if let Some(c) = hex.and_then(|h| u32::from_str_radix(h, 16).ok()) {
+                                if is_refused_control(c) {
+                                    return Some(c);
+                                }
+                            }
+                        }
+                        j += 2;
+                    } else {
+                        j += 1;
+                    }
+                }
+                i = end.max(i + 1);
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The name of the first variable holding a string with a refused control character.
+fn control_in_variables(variables: &Variables) -> Option<(String, u32)> {
+    fn walk(value: &Value) -> Option<u32> {
+        match value {
+            Value::String(s) => s.chars().map(u32::from).find(|&c| is_refused_control(c)),
+            Value::List(items) => items.iter().find_map(walk),
+            Value::Object(map) => map
+                .iter()
+                .find_map(|(k, v)| walk(&Value::String(k.to_string())).or_else(|| walk(v))),
+            _ => None,
+        }
+    }
+    variables
+        .iter()
+        .find_map(|(name, value)| walk(value).map(|c| (name.to_string(), c)))
+}
+
+/// The error for a control character in text input.
+fn control_error(c: u32, place: &str) -> ServerError {
+    coded(
+        ServerError::new(
+            format!("text input must not contain control characters (U+{c:04X} in {place})"),
+            None,
+        ),
+        codes::BAD_USER_INPUT,
+    )
+}
+
+/// What one root field adds to a query's cost beyond async-graphql's complexity: every root
+/// field (an alias too) is at least one database query.
+pub const ROOT_FIELD_COST: usize = 10;
+/// Text arguments add one cost unit per this many bytes (literals and variables).
+pub const TEXT_BYTES_PER_COST: usize = 100;
+
+/// The selected operation of a document (as execution will pick it), if any.
+fn selected_operation<'d>(
+    doc: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'d OperationDefinition> {
+    match (&doc.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(&op.node),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| &op.node),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.values().next().map(|op| &op.node)
+        }
+        _ => None,
+    }
+}
+
+/// Measures selection depth and root fields, following fragments once each (memoized, so a
+/// fragment spread many times costs nothing more to measure; a cycle counts as depth 0 and is
+/// reported by validation).
+struct Measure<'d> {
+    doc: &'d ExecutableDocument,
+    depth_memo: HashMap<&'d Name, usize>,
+    roots_memo: HashMap<&'d Name, usize>,
+    visiting: Vec<&'d Name>,
+}
+
+impl<'d> Measure<'d> {
+    fn new(doc: &'d ExecutableDocument) -> Self {
+        Measure {
+            doc,
+            depth_memo: HashMap::new(),
+            roots_memo: HashMap::new(),
+            visiting: Vec::new(),
+        }
+    }
+
+    /// Depth of a selection set: 1 per level of fields. At the root, introspection fields
+    /// (`__schema`, `__type`) do not count: standard tools' introspection query nests 13 deep.
+    fn depth(&mut self, set: &'d SelectionSet, root: bool) -> usize {
+        let mut deepest = 0;
+        for selection in &set.items {
+            let d = match &selection.node {
+                Selection::Field(field) => {
+                    let name = field.node.name.node.as_str();
+                    if root && (name == "__schema" || name == "__type") {
+                        0
+                    } else {
+                        1 + self.depth(&field.node.selection_set.node, false)
+                    }
+                }
+                Selection::InlineFragment(f) => self.depth(&f.node.selection_set.node, root),
+                Selection::FragmentSpread(spread) => {
+                    let name = &spread.node.fragment_name.node;
+                    // Memoized per fragment at the non-root position; a root-level spread is
+                    // measured directly (it is rare and shallow to recurse once).
+                    if root {
+                        self.fragment(name, |m, set| m.depth(set, true))
+                    } else if let Some(&d) = self.depth_memo.get(name) {
+                        d
+                    } else {
+                        let d = self.fragment(name, |m, set| m.depth(set, false));
+                        if let Some((key, _)) = self.doc.fragments.get_key_value(name) {
+                            self.depth_memo.insert(key, d);
+                        }
+                        d
+                    }
+                }
+            };
+            deepest = deepest.max(d);
+        }
+        deepest
+    }
+
+    /// Root fields other than introspection, fragments expanded (aliases count each).
+    fn root_fields(&mut self, set: &'d SelectionSet) -> usize {
+        let mut count = 0usize;
+        for selection in &set.items {
+            count = count.saturating_add(match &selection.node {
+                Selection::Field(field) => {
+                    usize::from(!field.node.name.node.as_str().starts_with("__"))
+                }
+                Selection::InlineFragment(f) => self.root_fields(&f.node.selection_set.node),
+                Selection::FragmentSpread(spread) => {
+                    let name = &spread.node.fragment_name.node;
+                    if let Some(&n) = self.roots_memo.get(name) {
+                        n
+                    } else {
+                        let n = self.fragment(name, |m, set| m.root_fields(set));
+                        if let Some((key, _)) = self.doc.fragments.get_key_value(name) {
+                            self.roots_memo.insert(key, n);
+                        }
+                        n
+                    }
+                }
+            });
+        }
+        count
+    }
+
+    fn fragment(
+        &mut self,
+        name: &'d Name,
+        f: impl FnOnce(&mut Self, &'d SelectionSet) -> usize,
+    ) -> usize {
+        let Some(fragment) = self.doc.fragments.get(name) else {
+            return 0;
+        };
+        if self.visiting.contains(&name) {
+            return 0;
+        }
+        self.visiting.push(name);
+        let n = f(self, &fragment.node.selection_set.node);
+        self.visiting.pop();
+        n
+    }
+}
+
+/// The bytes of every string in the document's literals and the request's variables.
+fn text_bytes(document: &str, variables: &Variables) -> usize {
+    fn walk(value: &Value) -> usize {
+        match value {
+            Value::String(s) => s.len(),
+            Value::List(items) => items.iter().map(walk).sum(),
+            Value::Object(map) => map.values().map(walk).sum(),
+            _ => 0,
+        }
+    }
+    // Literals: the document's length bounds them (the body limit bounds the document).
+    let literal: usize = {
+        let bytes = document.as_bytes();
+        let mut total = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'"' {
+                let end = string_end(bytes, i + 1).unwrap_or(bytes.len());
+                total += end.saturating_sub(i + 2);
+                i = end.max(i + 1);
+            } else {
+                i += 1;
+            }
+        }
+        total
+    };
+    literal + variables.values().map(walk).sum::<usize>()
+}
+
 /// Sets `extensions.code` on an error that has none.
 pub fn coded(mut error: ServerError, code: &str) -> ServerError {
     let has_code = error
@@ -165,6 +416,11 @@ fn validation_code(error: &ServerError) -> &'static str {
     match error.message.as_str() {
         "Query is too complex." => codes::QUERY_TOO_COMPLEX,
         "Query is nested too deep." => codes::QUERY_TOO_DEEP,
+        // A value that does not fit its type (an out-of-range `Int`, a string too long for
+        // its validator): the input's fault, not the document's.
+        m if m.starts_with("Failed to parse") || m.starts_with("Invalid value for") => {
+            codes::BAD_USER_INPUT
+        }
         _ => codes::GRAPHQL_VALIDATION_FAILED,
     }
 }
@@ -192,17 +448,93 @@ fn code_all(mut response: Response) -> Response {
     response
 }
 
-/// Installs the nesting bound and the error codes on a schema.
-pub struct EdgeGuard;
+/// Installs the nesting bound, the text checks, the depth and cost limits and the error codes
+/// on a schema.
+pub struct EdgeGuard {
+    /// `graphql.max_depth`: selection depth, introspection fields not counted.
+    pub max_depth: usize,
+    /// `graphql.max_complexity`: async-graphql's complexity plus [`ROOT_FIELD_COST`] per root
+    /// field plus one per [`TEXT_BYTES_PER_COST`] bytes of text arguments.
+    pub max_cost: usize,
+}
 
 impl ExtensionFactory for EdgeGuard {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(EdgeGuard)
+        Arc::new(GuardCheck {
+            max_depth: self.max_depth,
+            max_cost: self.max_cost,
+            measured: Mutex::new(Measured::default()),
+        })
+    }
+}
+
+#[derive(Default, Clone)]
+struct Measured {
+    operation_name: Option<String>,
+    text_bytes: usize,
+    depth: usize,
+    root_fields: usize,
+}
+
+/// One request's guard.
+struct GuardCheck {
+    max_depth: usize,
+    max_cost: usize,
+    measured: Mutex<Measured>,
+}
+
+impl GuardCheck {
+    fn measured(&self) -> Measured {
+        self.measured.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    fn update(&self, f: impl FnOnce(&mut Measured)) {
+        if let Ok(mut m) = self.measured.lock() {
+            f(&mut m);
+        }
+    }
+}
+
+impl GuardCheck {
+    fn check_depth(&self, m: &Measured) -> ServerResult<()> {
+        if m.depth <= self.max_depth {
+            return Ok(());
+        }
+        Err(coded(
+            ServerError::new(
+                format!(
+                    "Query is nested too deep: {} levels, the limit is {} (graphql.max_depth)",
+                    m.depth, self.max_depth
+                ),
+                None,
+            ),
+            codes::QUERY_TOO_DEEP,
+        ))
+    }
+
+    /// `complexity` is async-graphql's (0 before validation has computed it).
+    fn check_cost(&self, m: &Measured, complexity: usize) -> ServerResult<()> {
+        let cost = complexity
+            .saturating_add(m.root_fields.saturating_mul(ROOT_FIELD_COST))
+            .saturating_add(m.text_bytes / TEXT_BYTES_PER_COST);
+        if cost <= self.max_cost {
+            return Ok(());
+        }
+        Err(coded(
+            ServerError::new(
+                format!(
+                    "Query is too complex: it costs {cost}, the limit is {} (graphql.max_complexity; {ROOT_FIELD_COST} per root field or alias, 1 per {TEXT_BYTES_PER_COST} bytes of text)",
+                    self.max_cost
+                ),
+                None,
+            ),
+            codes::QUERY_TOO_COMPLEX,
+        ))
     }
 }
 
 #[async_trait::async_trait]
-impl Extension for EdgeGuard {
+impl Extension for GuardCheck {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         code_all(next.run(ctx).await)
     }
@@ -223,6 +555,18 @@ impl Extension for EdgeGuard {
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
         check_nesting(&request.query, MAX_NESTING).map_err(TooDeeplyNested::server_error)?;
+        if let Some(c) = control_in_document(&request.query) {
+            return Err(control_error(c, "a string of the document"));
+        }
+        if let Some((name, c)) = control_in_variables(&request.variables) {
+            return Err(control_error(c, &format!("variable `{name}`")));
+        }
+        let text = text_bytes(&request.query, &request.variables);
+        let name = request.operation_name.clone();
+        self.update(|m| {
+            m.text_bytes = text;
+            m.operation_name = name;
+        });
         next.run(ctx, request).await
     }
 
@@ -233,9 +577,26 @@ impl Extension for EdgeGuard {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables)
+        let doc = next
+            .run(ctx, query, variables)
             .await
-            .map_err(one_line_parse_error)
+            .map_err(one_line_parse_error)?;
+        let name = self.measured().operation_name;
+        if let Some(op) = selected_operation(&doc, name.as_deref()) {
+            let mut measure = Measure::new(&doc);
+            let depth = measure.depth(&op.selection_set.node, true);
+            let roots = measure.root_fields(&op.selection_set.node);
+            self.update(|m| {
+                m.depth = depth;
+                m.root_fields = roots;
+            });
+            // Refused here, before validation walks every field, when the root fields and text
+            // alone are over the limit (alias fan-out).
+            let m = self.measured();
+            self.check_depth(&m)?;
+            self.check_cost(&m, 0)?;
+        }
+        Ok(doc)
     }
 
     async fn validation(
@@ -243,15 +604,20 @@ impl Extension for EdgeGuard {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
+        let result = next.run(ctx).await.map_err(|errors| {
             errors
                 .into_iter()
                 .map(|e| {
                     let code = validation_code(&e);
                     coded(e, code)
                 })
-                .collect()
-        })
+                .collect::<Vec<_>>()
+        })?;
+        let m = self.measured();
+        self.check_depth(&m).map_err(|e| vec![e])?;
+        self.check_cost(&m, result.complexity)
+            .map_err(|e| vec![e])?;
+        Ok(result)
     }
 }
 

@@ -235,8 +235,13 @@ pub fn build_schema(
         MutationRoot::default(),
         SubscriptionRoot::default(),
     )
-    .extension(guard::EdgeGuard)
+    // The access checks wrap the guard: the guard's document checks (nesting before the parser,
+    // depth and fan-out right after it) run before access decides anything per root field.
     .extension(access::AccessControl)
+    .extension(guard::EdgeGuard {
+        max_depth: config.max_depth,
+        max_cost: config.max_complexity,
+    })
     .data(Arc::new(Shared {
         db,
         config: config.clone(),
@@ -244,8 +249,9 @@ pub fn build_schema(
         live,
         services,
     }))
-    .limit_depth(config.max_depth)
-    .limit_complexity(config.max_complexity);
+    // Depth and cost are limited by `guard::EdgeGuard` (introspection not counted in depth;
+    // root fields and text counted in cost); async-graphql's own checks would count otherwise.
+    .limit_recursive_depth(guard::MAX_NESTING);
     if !config.introspection {
         builder = builder.disable_introspection();
     }

@@ -189,7 +189,9 @@ impl CreatorProfile {
 /// Which profiles `creatorProfiles` lists; every given field narrows the list.
 #[derive(InputObject, Default)]
 pub struct CreatorProfileFilter {
-    /// Case-insensitive part of the name, the email or an account handle.
+    /// Case-insensitive part of the name, the email or an account handle (at most 100
+    /// characters).
+    #[graphql(validator(max_length = 100))]
     pub search: Option<String>,
     /// Only profiles with an account on this platform.
     pub platform: Option<Platform>,

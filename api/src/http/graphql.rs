@@ -76,7 +76,12 @@ fn not_acceptable() -> HttpResponse {
     }))
 }
 
-fn request_error(status: StatusCode, response_type: ResponseType, message: String) -> HttpResponse {
+fn request_error(
+    status: StatusCode,
+    response_type: ResponseType,
+    code: &str,
+    message: String,
+) -> HttpResponse {
     // Under the legacy media type, a body that is not a GraphQL request is still a client error:
     // the spec only keeps 200 for well-formed GraphQL responses.
     let content_type = match response_type {
@@ -85,11 +90,15 @@ fn request_error(status: StatusCode, response_type: ResponseType, message: Strin
     };
     HttpResponse::build(status)
         .content_type(content_type)
-        .json(json!({ "errors": [{ "message": message }] }))
+        .json(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
 }
 
 /// `POST /graphql`.
-pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+pub async fn post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
     let Some(response_type) = negotiate(&req) else {
         return not_acceptable();
     };
@@ -107,16 +116,38 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
         return request_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             response_type,
+            codes::BAD_REQUEST,
             "send the GraphQL request as application/json".into(),
         );
     }
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => {
+    let body = match read_body(payload, MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(BodyError::TooLarge) => {
+            return request_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                response_type,
+                codes::PAYLOAD_TOO_LARGE,
+                format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+            )
+        }
+        Err(BodyError::Broken(e)) => {
+            tracing::warn!(error = %e, "could not read a request body");
             return request_error(
                 StatusCode::BAD_REQUEST,
                 response_type,
-                format!("the body is not a GraphQL request: {e}"),
+                codes::BAD_REQUEST,
+                "the body could not be read".into(),
+            );
+        }
+    };
+    let request = match request_from_json(&body) {
+        Ok(r) => r,
+        Err(message) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                response_type,
+                codes::BAD_REQUEST,
+                message,
             )
         }
     };
@@ -228,17 +259,139 @@ async fn get_http(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
     let Some(response_type) = negotiate(&req) else {
         return not_acceptable();
     };
-    let request = match async_graphql::http::parse_query_string(req.query_string()) {
+    let request = match request_from_query_string(req.query_string()) {
         Ok(r) => r,
-        Err(e) => {
+        Err(message) => {
             return request_error(
                 StatusCode::BAD_REQUEST,
                 response_type,
-                format!("the query string is not a GraphQL request: {e}"),
+                codes::BAD_REQUEST,
+                message,
             )
         }
     };
     execute(&state, &req, request, response_type, Transport::Get).await
+}
+
+/// The largest `POST /graphql` body accepted (`PAYLOAD_TOO_LARGE` above it).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+enum BodyError {
+    TooLarge,
+    Broken(actix_web::error::PayloadError),
+}
+
+/// Reads the body up to `limit` bytes (the `web::Bytes` extractor would answer an oversized
+/// body itself, in plain text).
+async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::BytesMut, BodyError> {
+    use futures::StreamExt;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(BodyError::Broken)?;
+        if body.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// A GraphQL-over-HTTP request from a JSON body: one object with a string `query` and optional
+/// `operationName` (string), `variables` and `extensions` (objects), each may be `null`. A JSON
+/// array (a batch) is refused: batching is not offered. The error is a one-line message.
+fn request_from_json(body: &[u8]) -> Result<async_graphql::Request, String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
+    let object = match value {
+        serde_json::Value::Object(object) => object,
+        serde_json::Value::Array(_) => {
+            return Err("batched requests are not supported: send one operation per request".into())
+        }
+        _ => return Err("the body is not a GraphQL request: expected a JSON object".into()),
+    };
+    let get = |key: &str| object.get(key).filter(|v| !v.is_null());
+    build_request(
+        get("query"),
+        get("operationName"),
+        get("variables").cloned(),
+        get("extensions").cloned(),
+    )
+}
+
+/// A GraphQL-over-HTTP request from a GET query string: `query`, `operationName`, and
+/// `variables`/`extensions` as JSON-encoded objects.
+fn request_from_query_string(query_string: &str) -> Result<async_graphql::Request, String> {
+    let mut params = std::collections::HashMap::new();
+    for (key, value) in url::form_urlencoded::parse(query_string.as_bytes()) {
+        if params
+            .insert(key.clone().into_owned(), value.into_owned())
+            .is_some()
+            && matches!(
+                key.as_ref(),
+                "query" | "operationName" | "variables" | "extensions"
+            )
+        {
+            return Err(format!("the `{key}` parameter is given more than once"));
+        }
+    }
+    let json = |key: &str| -> Result<Option<serde_json::Value>, String> {
+        match params.get(key).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(text) => serde_json::from_str(text)
+                .map(Some)
+                .map_err(|e| format!("`{key}` is not JSON: {e}")),
+        }
+    };
+    let (variables, extensions) = (json("variables")?, json("extensions")?);
+    let query = params.get("query").cloned().map(serde_json::Value::String);
+    let operation_name = params
+        .get("operationName")
+        .filter(|v| !v.is_empty())
+        .cloned()
+        .map(serde_json::Value::String);
+    build_request(
+        query.as_ref(),
+        operation_name.as_ref(),
+        variables.filter(|v| !v.is_null()),
+        extensions.filter(|v| !v.is_null()),
+    )
+}
+
+fn build_request(
+    query: Option<&serde_json::Value>,
+    operation_name: Option<&serde_json::Value>,
+    variables: Option<serde_json::Value>,
+    extensions: Option<serde_json::Value>,
+) -> Result<async_graphql::Request, String> {
+    let query = match query {
+        Some(serde_json::Value::String(q)) => q.clone(),
+        Some(_) => return Err("`query` must be a string".into()),
+        None => return Err("the request has no `query`".into()),
+    };
+    let mut request = async_graphql::Request::new(query);
+    match operation_name {
+        Some(serde_json::Value::String(name)) => request = request.operation_name(name.clone()),
+        Some(_) => return Err("`operationName` must be a string".into()),
+        None => {}
+    }
+    match variables {
+        Some(v @ serde_json::Value::Object(_)) => {
+            request = request.variables(async_graphql::Variables::from_json(v));
+        }
+        Some(_) => return Err("`variables` must be an object".into()),
+        None => {}
+    }
+    match extensions {
+        Some(serde_json::Value::Object(map)) => {
+            for (key, value) in map {
+                let value = Value::from_json(value).map_err(|e| format!("`extensions`: {e}"))?;
+                request.extensions.insert(key, value);
+            }
+        }
+        Some(_) => return Err("`extensions` must be an object".into()),
+        None => {}
+    }
+    Ok(request)
 }
 
 /// How the request came: a GET may only run queries.
@@ -356,11 +509,23 @@ async fn execute(
     let loader = loaders::new_loader(state.db.clone(), &ctx, statements.clone());
     let operation = request.operation_name.clone().unwrap_or_default();
     let span = tracing::info_span!("graphql", %request_id, %actor, operation = %operation);
-    let response = tracing::Instrument::instrument(
+    let deadline = std::time::Duration::from_secs(state.config.graphql.request_timeout_seconds);
+    let run = tracing::Instrument::instrument(
         statements.scope(state.schema.execute(request.data(ctx).data(loader))),
         span,
-    )
-    .await;
+    );
+    let Ok(response) = tokio::time::timeout(deadline, run).await else {
+        tracing::warn!(%request_id, %actor, operation = %operation, "graphql request timed out");
+        return refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            codes::TIMEOUT,
+            format!(
+                "the request ran longer than {} s (graphql.request_timeout_seconds)",
+                deadline.as_secs()
+            ),
+            request_id,
+        );
+    };
     tracing::info!(
         target: "graphql",
         %request_id,
