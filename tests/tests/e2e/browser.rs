@@ -583,6 +583,8 @@ async fn a_creator_uses_every_form_of_the_connect_page_in_chromium_on_a_desktop_
         );
     }
 
+    me.check("start").await;
+
     // The focus ring stands out from the page (WCAG 1.4.11: at least 3:1).
     let ring = me
         .client
@@ -603,7 +605,6 @@ async fn a_creator_uses_every_form_of_the_connect_page_in_chromium_on_a_desktop_
             "focus ring {ring_colour} on {background}: {ratio:.2}:1"
         );
     }
-    me.check("start").await;
 
     // Add account by link: a site we do not support — the error, in view, with what was typed.
     me.add_by_link("https://www.linkedin.com/in/ana").await;
