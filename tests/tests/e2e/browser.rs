@@ -7,7 +7,9 @@
 //! `test-artifacts/` at the workspace root.
 //!
 //! One Chromium session per viewport, on PostgreSQL only: the page's behaviour does not depend
-//! on the database, which the HTTP tests of `connect_page` cover on both backends.
+//! on the database, which the HTTP tests of `connect_page` cover on both backends. Every session
+//! has the outside network blocked (names other than 127.0.0.1/localhost do not resolve), so
+//! pages must work offline.
 //!
 //! Without Chromium (or axe-core in `tests/node/node_modules`) the test prints `SKIPPED` and
 //! passes, unless `CREATORLINK_REQUIRE_SERVICES=1` (CI, which installs both), where it fails.
@@ -32,7 +34,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// A chromedriver process, stopped when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
     _profile: tempfile::TempDir,
@@ -45,7 +47,7 @@ impl Drop for Driver {
     }
 }
 
-fn browser_available() -> bool {
+pub(crate) fn browser_available() -> bool {
     let present = Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists();
     if !present {
         if services_required() {
@@ -74,7 +76,7 @@ fn axe_source() -> Option<String> {
     }
 }
 
-async fn start_driver() -> Driver {
+pub(crate) async fn start_driver() -> Driver {
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
@@ -104,7 +106,7 @@ async fn start_driver() -> Driver {
     panic!("chromedriver did not start on port {port}");
 }
 
-async fn browser(driver: &Driver, width: u32, height: u32, phone: bool) -> Client {
+pub(crate) async fn browser(driver: &Driver, width: u32, height: u32, phone: bool) -> Client {
     let mut caps = json!({
         "goog:chromeOptions": {
             "binary": CHROMIUM,
@@ -112,6 +114,8 @@ async fn browser(driver: &Driver, width: u32, height: u32, phone: bool) -> Clien
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", "--hide-scrollbars",
+                // No outside network: every page must work from this machine alone.
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
                 format!("--user-data-dir={}", driver._profile.path().join(format!("{width}")).display()),
                 format!("--window-size={width},{height}"),
             ],
@@ -142,7 +146,7 @@ fn artifacts() -> PathBuf {
     dir
 }
 
-async fn screenshot(client: &Client, name: &str) {
+pub(crate) async fn screenshot(client: &Client, name: &str) {
     let png = client.screenshot().await.expect("a screenshot");
     assert!(png.starts_with(b"\x89PNG"), "a PNG");
     std::fs::write(artifacts().join(name), png).expect("write the screenshot");
