@@ -884,6 +884,7 @@ impl Config {
             backoff_base: Duration::from_millis(j.backoff_base_ms),
             backoff_max: Duration::from_secs(j.backoff_max_secs),
             shutdown_timeout: Duration::from_secs(j.shutdown_timeout_secs),
+            platform_timeout: Duration::from_secs(self.platforms.timeout_seconds),
             schedules: jobs::Schedules {
                 expire_links: schedule(&j.expire_links_schedule),
                 refresh_scan: schedule(&j.refresh_schedule),
@@ -923,12 +924,16 @@ impl Config {
         }
     }
 
-    /// Worker heartbeat settings.
+    /// Worker heartbeat settings. A worker is declared dead only after longer than the longest
+    /// platform call (see [`jobs::Liveness::outlasting`]).
     pub fn queue_liveness(&self) -> jobs::Liveness {
         jobs::Liveness {
             heartbeat: std::time::Duration::from_secs(self.jobs.heartbeat_secs),
             missed_heartbeats: self.jobs.missed_heartbeats,
         }
+        .outlasting(std::time::Duration::from_secs(
+            self.platforms.timeout_seconds,
+        ))
     }
 
     fn validate_auth(&self) -> Result<(), ConfigError> {

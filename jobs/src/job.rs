@@ -34,6 +34,12 @@ pub trait Job:
     /// `Err(JobError::Permanent)` gives up at once and records the job as dead.
     fn run(&self, ctx: &JobContext) -> impl Future<Output = Result<(), JobError>> + Send;
 
+    /// Whether an attempt already started must be let finish on SIGTERM, whatever
+    /// `jobs.shutdown_timeout` says (up to the platform timeout): a refresh whose call the platform
+    /// may already have answered with a rotated refresh token must store it. No new attempt of any
+    /// job starts once the worker is stopping.
+    const FINISH_ONCE_STARTED: bool = false;
+
     /// The row the job works on, so that a job that gives up is listed for that row's
     /// organization (`failedJobs`). `None` (the default) for jobs of no single organization,
     /// such as the scans: those are for operators (`creatorlink jobs`).
@@ -155,6 +161,64 @@ struct Inner {
     settings: JobSettings,
     worker_id: String,
     webhook_sender: Option<WebhookSender>,
+    drain: Arc<Drain>,
+}
+
+/// A worker process's shutdown state: whether it is stopping, and how many attempts that must
+/// finish ([`Job::FINISH_ONCE_STARTED`]) are running.
+#[derive(Debug)]
+pub struct Drain {
+    stopping: std::sync::atomic::AtomicBool,
+    running: tokio::sync::watch::Sender<usize>,
+}
+
+impl Default for Drain {
+    fn default() -> Self {
+        Drain {
+            stopping: std::sync::atomic::AtomicBool::new(false),
+            running: tokio::sync::watch::Sender::new(0),
+        }
+    }
+}
+
+impl Drain {
+    /// From now on no attempt starts.
+    pub fn stop(&self) {
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Counts an attempt that must finish until the guard drops.
+    pub(crate) fn enter(self: &Arc<Self>) -> DrainGuard {
+        self.running.send_modify(|n| *n += 1);
+        DrainGuard(self.clone())
+    }
+
+    /// Attempts that must finish, running now.
+    pub fn running(&self) -> usize {
+        *self.running.borrow()
+    }
+
+    /// Waits until no attempt that must finish is running, at most `limit`; returns how many
+    /// still run.
+    pub async fn finished(&self, limit: Duration) -> usize {
+        let mut rx = self.running.subscribe();
+        let _ = tokio::time::timeout(limit, rx.wait_for(|n| *n == 0)).await;
+        self.running()
+    }
+}
+
+/// See [`Drain::enter`].
+pub(crate) struct DrainGuard(Arc<Drain>);
+
+impl Drop for DrainGuard {
+    fn drop(&mut self) {
+        self.0.running.send_modify(|n| *n = n.saturating_sub(1));
+    }
 }
 
 impl JobContext {
@@ -179,6 +243,7 @@ impl JobContext {
             settings,
             worker_id,
             webhook_sender: None,
+            drain: Arc::new(Drain::default()),
         }))
     }
 
@@ -224,6 +289,10 @@ impl JobContext {
     /// The webhook HTTP client; `None` where webhooks are not delivered.
     pub fn webhook_sender(&self) -> Option<&WebhookSender> {
         self.0.webhook_sender.as_ref()
+    }
+    /// This process's shutdown state.
+    pub fn drain(&self) -> &Arc<Drain> {
+        &self.0.drain
     }
     /// This process's worker identity, used as the refresh lease owner.
     pub fn worker_id(&self) -> &str {

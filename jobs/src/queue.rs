@@ -37,6 +37,27 @@ pub struct Liveness {
     pub missed_heartbeats: usize,
 }
 
+impl Liveness {
+    /// How long a worker may go silent before it is declared dead.
+    pub fn dead_after(&self) -> Duration {
+        self.heartbeat * self.missed_heartbeats as u32
+    }
+
+    /// The same liveness with enough missed heartbeats that a worker is declared dead only after
+    /// more than `attempt` (the longest job attempt: a platform call) plus two beats. Heartbeats
+    /// come from a task of their own (see [`Queue::heartbeat`]), so a live worker is not declared
+    /// dead anyway; this keeps a worker whose beats are delayed (its Redis connection
+    /// reconnecting, its runtime starved) from losing a job it is about to finish.
+    pub fn outlasting(self, attempt: Duration) -> Liveness {
+        let beat = self.heartbeat.max(Duration::from_millis(1));
+        let needed = (attempt.as_millis() / beat.as_millis()) as usize + 2;
+        Liveness {
+            heartbeat: self.heartbeat,
+            missed_heartbeats: self.missed_heartbeats.max(needed),
+        }
+    }
+}
+
 impl Default for Liveness {
     fn default() -> Self {
         Liveness {
@@ -206,6 +227,97 @@ impl Queue {
         }
     }
 
+    /// Forgets the finished jobs of queue `name`; returns how many.
+    ///
+    /// Redis: apalis-redis's acknowledgement takes a finished job out of its worker's inflight
+    /// set but keeps its payload in the data hash and its id in the done (or dead) set for ever;
+    /// this drops the payload and the id at once and lets the job's meta key (status, attempts,
+    /// `done_at`) expire after [`FINISHED_RETENTION`]. SQLite: deletes the rows of jobs finished
+    /// more than [`FINISHED_RETENTION`] ago.
+    pub async fn sweep_finished(&self, name: &str) -> Result<u64, QueueError> {
+        match self {
+            Queue::Redis { conn, .. } => {
+                static SCRIPT: std::sync::LazyLock<redis::Script> =
+                    std::sync::LazyLock::new(|| {
+                        redis::Script::new(include_str!("lua/sweep_finished.lua"))
+                    });
+                let config = self.redis_storage::<()>(conn, name).get_config().clone();
+                let mut conn = conn.clone();
+                let mut total = 0;
+                loop {
+                    let forgotten: u64 = SCRIPT
+                        .key(config.done_jobs_set())
+                        .key(config.dead_jobs_set())
+                        .key(config.job_data_hash())
+                        .key(config.job_meta_hash())
+                        .arg(SWEEP_CHUNK)
+                        .arg(FINISHED_RETENTION.as_secs())
+                        .invoke_async(&mut conn)
+                        .await?;
+                    total += forgotten;
+                    if forgotten < SWEEP_CHUNK {
+                        return Ok(total);
+                    }
+                }
+            }
+            Queue::Sqlite { pool, .. } => {
+                let done = sea_orm::sqlx::query(
+                    "DELETE FROM Jobs WHERE job_type = ?1 AND done_at IS NOT NULL \
+                     AND done_at < strftime('%s', 'now') - ?2 \
+                     AND (status IN ('Done', 'Killed') \
+                          OR (status = 'Failed' AND attempts >= max_attempts))",
+                )
+                .bind(self.queue_name(name))
+                .bind(FINISHED_RETENTION.as_secs() as i64)
+                .execute(pool)
+                .await
+                .map_err(|e| QueueError::Sqlite(e.to_string()))?;
+                Ok(done.rows_affected())
+            }
+        }
+    }
+
+    /// Marks the workers `names` of queue `name` alive now, as their own heartbeat would, but
+    /// from a task of its own: apalis beats only from a worker's `poll_ready`, which a worker
+    /// whose every slot is busy does not reach, so a busy worker looked dead and its running jobs
+    /// were handed to others. A worker already declared dead (removed) is not brought back.
+    pub async fn heartbeat(&self, name: &str, names: &[String]) -> Result<(), QueueError> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        match self {
+            Queue::Redis { conn, .. } => {
+                let config = self.redis_storage::<()>(conn, name).get_config().clone();
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_secs();
+                let mut cmd = redis::cmd("ZADD");
+                cmd.arg(config.workers_set()).arg("XX");
+                for worker in names {
+                    cmd.arg(now).arg(worker);
+                }
+                let mut conn = conn.clone();
+                cmd.query_async::<()>(&mut conn).await?;
+                Ok(())
+            }
+            Queue::Sqlite { pool, .. } => {
+                for worker in names {
+                    sea_orm::sqlx::query(
+                        "UPDATE Workers SET last_seen = strftime('%s', 'now') \
+                         WHERE id = ?1 AND worker_type = ?2",
+                    )
+                    .bind(worker)
+                    .bind(self.queue_name(name))
+                    .execute(pool)
+                    .await
+                    .map_err(|e| QueueError::Sqlite(e.to_string()))?;
+                }
+                Ok(())
+            }
+        }
+    }
+
     pub(crate) fn redis_storage<T>(&self, conn: &ConnectionManager, name: &str) -> RedisStorage<T> {
         let liveness = self.liveness();
         RedisStorage::new(conn.clone()).with_config(
@@ -213,8 +325,11 @@ impl Queue {
                 .queue(self.queue_name(name))
                 .heartbeat_interval(liveness.heartbeat)
                 .missed_heartbeats(liveness.missed_heartbeats)
-                // Results are not read back; finished jobs need not keep their payload.
-                .persist_results(false)
+                // Must stay on: in apalis 1.0 this is also what acknowledges a finished job
+                // (removes it from the worker's inflight set). Off, every job a worker ever ran
+                // went back to the queue when that worker stopped. The payload and the done-set
+                // entry the acknowledgement leaves are removed by `sweep_finished`.
+                .persist_results(true)
                 .emit_events(false)
                 .idempotency_ttl(Some(Duration::from_secs(24 * 3600))),
         )
@@ -227,7 +342,9 @@ impl Queue {
                 .queue(self.queue_name(name))
                 .heartbeat_interval(liveness.heartbeat)
                 .missed_heartbeats(liveness.missed_heartbeats)
-                .persist_results(false),
+                // Acknowledges finished jobs (status `Done`, so a restart does not run them
+                // again); `sweep_finished` deletes them later.
+                .persist_results(true),
         )
     }
 
@@ -276,6 +393,12 @@ impl Queue {
         }
     }
 }
+
+/// How long a finished job's record (its outcome, not its payload) is kept.
+pub const FINISHED_RETENTION: Duration = Duration::from_secs(3600);
+
+/// Finished jobs one call of the sweep script forgets per set.
+const SWEEP_CHUNK: u64 = 1_000;
 
 /// Jobs one call of the promotion script moves (far below Lua's ~8,000 `unpack` limit).
 const PROMOTE_CHUNK: u64 = 1_000;

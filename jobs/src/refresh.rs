@@ -22,6 +22,8 @@ pub struct RefreshLink {
 
 impl Job for RefreshLink {
     const NAME: &'static str = "refresh_link";
+    /// The platform may already have rotated the refresh token: its answer must be stored.
+    const FINISH_ONCE_STARTED: bool = true;
 
     fn subject(&self) -> Option<Subject> {
         Some(Subject::Link(self.link_id))

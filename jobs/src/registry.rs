@@ -8,7 +8,7 @@ use crate::expire::ExpireLinks;
 use crate::job::{Job, JobContext};
 use crate::refresh::{RefreshLink, RefreshScan};
 use crate::revoke::{RevokeScan, RevokeUpstream};
-use crate::runtime::register;
+use crate::runtime::{register, WorkerNames};
 use crate::sync::{PullAudience, PullMedia, PullMetrics, PullStories, SyncScan};
 use crate::webhooks::{DeliverWebhook, WebhookScan};
 
@@ -31,19 +31,24 @@ pub const JOB_NAMES: &[&str] = &[
 ];
 
 /// Adds a worker per job type to `monitor`.
-pub fn register_all(monitor: Monitor, ctx: &JobContext, instance: &str) -> Monitor {
-    let monitor = register::<ExpireLinks>(monitor, ctx, instance);
-    let monitor = register::<RefreshScan>(monitor, ctx, instance);
-    let monitor = register::<RefreshLink>(monitor, ctx, instance);
-    let monitor = register::<SyncScan>(monitor, ctx, instance);
-    let monitor = register::<PullMedia>(monitor, ctx, instance);
-    let monitor = register::<PullStories>(monitor, ctx, instance);
-    let monitor = register::<PullMetrics>(monitor, ctx, instance);
-    let monitor = register::<CampaignContentScan>(monitor, ctx, instance);
-    let monitor = register::<PullCampaignContent>(monitor, ctx, instance);
-    let monitor = register::<PullAudience>(monitor, ctx, instance);
-    let monitor = register::<DeliverWebhook>(monitor, ctx, instance);
-    let monitor = register::<RevokeScan>(monitor, ctx, instance);
-    let monitor = register::<RevokeUpstream>(monitor, ctx, instance);
-    register::<WebhookScan>(monitor, ctx, instance)
+pub(crate) fn register_all(
+    monitor: Monitor,
+    ctx: &JobContext,
+    instance: &str,
+    names: &WorkerNames,
+) -> Monitor {
+    let monitor = register::<ExpireLinks>(monitor, ctx, instance, names);
+    let monitor = register::<RefreshScan>(monitor, ctx, instance, names);
+    let monitor = register::<RefreshLink>(monitor, ctx, instance, names);
+    let monitor = register::<SyncScan>(monitor, ctx, instance, names);
+    let monitor = register::<PullMedia>(monitor, ctx, instance, names);
+    let monitor = register::<PullStories>(monitor, ctx, instance, names);
+    let monitor = register::<PullMetrics>(monitor, ctx, instance, names);
+    let monitor = register::<CampaignContentScan>(monitor, ctx, instance, names);
+    let monitor = register::<PullCampaignContent>(monitor, ctx, instance, names);
+    let monitor = register::<PullAudience>(monitor, ctx, instance, names);
+    let monitor = register::<DeliverWebhook>(monitor, ctx, instance, names);
+    let monitor = register::<RevokeScan>(monitor, ctx, instance, names);
+    let monitor = register::<RevokeUpstream>(monitor, ctx, instance, names);
+    register::<WebhookScan>(monitor, ctx, instance, names)
 }

@@ -20,6 +20,10 @@ pub struct JobSettings {
     pub backoff_max: Duration,
     /// How long in-flight jobs may take to finish on SIGTERM before they are handed back.
     pub shutdown_timeout: Duration,
+    /// The platform clients' whole-request timeout: the longest a platform call in flight may
+    /// take. On SIGTERM a refresh already sent is waited for this long (plus its write) whatever
+    /// `shutdown_timeout` says.
+    pub platform_timeout: Duration,
     /// Cron expressions (with seconds) of the scans; `None` disables a schedule.
     pub schedules: Schedules,
     /// Days before expiry a link shows EXPIRING_SOON.
@@ -90,6 +94,7 @@ impl Default for JobSettings {
             backoff_base: Duration::from_secs(2),
             backoff_max: Duration::from_secs(300),
             shutdown_timeout: Duration::from_secs(30),
+            platform_timeout: Duration::from_secs(20),
             schedules: Schedules::default(),
             expiring_window: Span::days(14),
             sweep_batch: 500,

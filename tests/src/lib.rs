@@ -22,6 +22,18 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+/// The longest any one HTTP request of the harness may take before the test fails.
+pub const HTTP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(90);
+
+/// The harness's HTTP client: no redirects followed (tests look at them), and a deadline on
+/// every request, so a hung server fails the test that met it instead of stalling the run.
+pub fn http_client() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(HTTP_DEADLINE)
+}
+
 /// Which database a test runs against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -219,8 +231,10 @@ impl Drop for TestRedis {
     }
 }
 
-/// Everything the application logged during the test run (all tests share one process-wide
-/// subscriber, so search for markers unique to your test).
+/// Everything the application logged in this test process. The test command runs each test in a
+/// process of its own (cargo-nextest, `.config/nextest.toml`), so this is the test's own log: a
+/// test cannot pass on another test's line. (Under plain `cargo test` the tests of the binary
+/// share it.)
 #[derive(Clone, Default)]
 pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
 
@@ -373,7 +387,7 @@ pub async fn spawn_app_on(db: Arc<TestDatabase>, adjust: impl FnOnce(&mut Config
         reqwest::header::AUTHORIZATION,
         format!("Bearer {admin}").parse().expect("header value"),
     );
-    let builder = || reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+    let builder = http_client;
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,

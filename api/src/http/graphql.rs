@@ -222,14 +222,7 @@ async fn get_http(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
         if !state.config.graphql.graphiql {
             return HttpResponse::NotFound().body("GraphiQL is turned off on this server");
         }
-        let page = async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql")
-            .title("creatorlink GraphiQL")
-            .finish();
-        return HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .body(page);
+        return super::graphiql::page("/graphql", state.graphiql_headers.as_deref());
     }
     let Some(response_type) = negotiate(&req) else {
         return not_acceptable();

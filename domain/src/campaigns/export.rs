@@ -86,6 +86,17 @@ pub const CSV_HEADER: [&str; 27] = [
     "stale",
 ];
 
+/// A text cell that a spreadsheet will not run as a formula (OWASP "CSV Injection"): a value
+/// beginning with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'`, which
+/// spreadsheets show as text. Only cells holding text from outside (names, handles, links) go
+/// through it; the numbers we write ourselves stay numbers.
+fn text_cell(v: &str) -> String {
+    match v.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{v}"),
+        _ => v.to_owned(),
+    }
+}
+
 fn opt(v: Option<i64>) -> String {
     v.map(|n| n.to_string()).unwrap_or_default()
 }
@@ -98,7 +109,7 @@ fn totals_row(row_type: &str, day: &str, creator: &str, platform: &str, t: &Tota
     vec![
         row_type.to_owned(),
         day.to_owned(),
-        creator.to_owned(),
+        text_cell(creator),
         platform.to_owned(),
         String::new(),
         String::new(),
@@ -131,12 +142,12 @@ fn content_row(r: &ContentRow) -> Vec<String> {
     vec![
         "CONTENT".to_owned(),
         String::new(),
-        r.profile_name.clone().unwrap_or_default(),
+        text_cell(r.profile_name.as_deref().unwrap_or_default()),
         r.platform.as_str().to_owned(),
-        r.handle.clone(),
+        text_cell(&r.handle),
         r.content_id.to_string(),
         format!("{:?}", r.kind).to_uppercase(),
-        r.permalink.clone().unwrap_or_default(),
+        text_cell(r.permalink.as_deref().unwrap_or_default()),
         r.taken_at.to_rfc3339(),
         r.matched_by.as_str().to_owned(),
         "1".to_owned(),

@@ -353,3 +353,44 @@ fn the_csv_export_reads_back_with_the_same_totals() {
         serde_json::from_str(&export(&r, Format::Json).expect("json")).expect("valid json");
     assert_eq!(json["totals"]["views"], r.totals.views);
 }
+
+#[test]
+fn the_csv_export_keeps_formulas_in_names_handles_and_links_as_text() {
+    let mut w = World::new();
+    let formula = r#"=HYPERLINK("https://evil.invalid","open")"#;
+    let creator = w.creator(formula);
+    let account = w.account(creator, Platform::Tiktok, 10, true);
+    w.inputs.accounts.get_mut(&account).expect("account").handle = "@SUM(A1:A9)".into();
+    let video = w.content(account, MediaKind::Video);
+    w.inputs.content[0].1.permalink = Some("-2+3".into());
+    w.metric(video, at(2, 12), 100, 80, Some(1), Some(1), None, None);
+    let r = build(w.inputs, at(4, 0), Duration::days(14));
+    let text = export(&r, Format::Csv).expect("csv");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    let col = |name: &str| header.iter().position(|h| h == name).expect("column");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    let content = rows
+        .iter()
+        .find(|r| &r[0] == "CONTENT")
+        .expect("content row");
+    assert_eq!(&content[col("creator")], format!("'{formula}"));
+    assert_eq!(&content[col("handle")], "'@SUM(A1:A9)");
+    assert_eq!(&content[col("permalink")], "'-2+3");
+    let totals = rows
+        .iter()
+        .find(|r| &r[0] == "CREATOR")
+        .expect("creator row");
+    assert_eq!(&totals[col("creator")], format!("'{formula}"));
+    // No cell of any row starts with a character a spreadsheet would evaluate, and the numbers
+    // we write ourselves are untouched.
+    for row in &rows {
+        for cell in row.iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '@', '\t', '\r']),
+                "live formula in {cell:?}"
+            );
+        }
+    }
+    assert_eq!(&content[col("views")], "100");
+}

@@ -74,6 +74,18 @@ pub fn verify_signed_request(
     signed_request: &str,
     app_secret: &Secret,
 ) -> Result<SignedRequest, SignatureError> {
+    let json = verified_payload(signed_request, app_secret)?;
+    let request: SignedRequest = serde_json::from_value(json)
+        .map_err(|_| SignatureError::Malformed("payload is not the expected JSON"))?;
+    Ok(request)
+}
+
+/// The JSON payload of a `signed_request` whose MAC matches and whose algorithm is
+/// HMAC-SHA256, whatever else it holds.
+fn verified_payload(
+    signed_request: &str,
+    app_secret: &Secret,
+) -> Result<serde_json::Value, SignatureError> {
     let (sig, payload) = signed_request
         .trim()
         .split_once('.')
@@ -89,17 +101,25 @@ pub fn verify_signed_request(
         .map_err(|_| SignatureError::Mismatch)?;
     let json =
         decode_base64url(payload).ok_or(SignatureError::Malformed("payload is not base64url"))?;
-    let request: SignedRequest = serde_json::from_slice(&json)
+    let value: serde_json::Value = serde_json::from_slice(&json)
         .map_err(|_| SignatureError::Malformed("payload is not the expected JSON"))?;
-    if !request.algorithm.eq_ignore_ascii_case("HMAC-SHA256") {
+    let algorithm = value
+        .get("algorithm")
+        .and_then(serde_json::Value::as_str)
+        .ok_or(SignatureError::Malformed("payload names no algorithm"))?;
+    if !algorithm.eq_ignore_ascii_case("HMAC-SHA256") {
         return Err(SignatureError::Algorithm);
     }
-    Ok(request)
+    Ok(value)
 }
 
 /// Signs a payload the way Meta does; the sandbox and tests use it to build valid requests.
 pub fn sign_request(payload: &serde_json::Value, app_secret: &Secret) -> String {
-    let payload = URL_SAFE_NO_PAD.encode(payload.to_string());
+    sign_encoded_payload(&URL_SAFE_NO_PAD.encode(payload.to_string()), app_secret)
+}
+
+/// `<base64url(HMAC-SHA256(secret, payload))>.<payload>` for an already encoded payload.
+fn sign_encoded_payload(payload: &str, app_secret: &Secret) -> String {
     let mut mac = HmacSha256::new_from_slice(app_secret.expose().as_bytes())
         .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
     mac.update(payload.as_bytes());
@@ -164,6 +184,64 @@ mod tests {
 
     fn secret() -> Secret {
         Secret::new("app-secret")
+    }
+
+    // Meta's own example from its signed_request documentation (the Canvas authentication page,
+    // developers.facebook.com/docs/authentication/canvas, reproduced by many SDKs' tests): app
+    // secret `secret`, payload {"algorithm":"HMAC-SHA256","0":"payload"}.
+    const META_EXAMPLE: &str = "vlXgu64BQGFSQrY0ZcJBZASMvYvTHu9GQ0YM9rjPSso.eyJhbGdvcml0aG0iOiJITUFDLVNIQTI1NiIsIjAiOiJwYXlsb2FkIn0";
+
+    #[test]
+    fn metas_published_example_verifies_and_is_signed_the_same_way_by_us() {
+        let payload = verified_payload(META_EXAMPLE, &Secret::new("secret")).expect("verifies");
+        assert_eq!(payload, json!({"algorithm": "HMAC-SHA256", "0": "payload"}));
+        assert_eq!(
+            verified_payload(META_EXAMPLE, &Secret::new("Secret")),
+            Err(SignatureError::Mismatch)
+        );
+        // The sandbox signs with the same function: it reproduces Meta's signature byte for byte.
+        let (_, encoded) = META_EXAMPLE.split_once('.').expect("two parts");
+        assert_eq!(
+            sign_encoded_payload(encoded, &Secret::new("secret")),
+            META_EXAMPLE
+        );
+        // No user id in the example: a deauthorization cannot act on it.
+        assert!(matches!(
+            verify_signed_request(META_EXAMPLE, &Secret::new("secret")),
+            Err(SignatureError::Malformed(_))
+        ));
+    }
+
+    // TikTok's webhook verification page (developers.tiktok.com/doc/webhooks-verification) shows
+    // the header `t=1633174587,s=18494715036ac4416a1d0a673871a2edbcfc94d94bd88ccd2c5ec9b3425afe66`
+    // and the recipe HMAC-SHA256(client secret, t + "." + body), but not the secret or body behind
+    // it. So the header's shape is checked as published, and the recipe against a MAC computed
+    // outside this code: python3 -c 'import hmac,hashlib; print(hmac.new(b"tiktok-client-secret",
+    // b"1633174587." + BODY, hashlib.sha256).hexdigest())'.
+    const TIKTOK_EXAMPLE_HEADER: &str =
+        "t=1633174587,s=18494715036ac4416a1d0a673871a2edbcfc94d94bd88ccd2c5ec9b3425afe66";
+    const TIKTOK_BODY: &[u8] = br#"{"client_key":"bwo2m45353a6k85","event":"authorization.removed","create_time":1633174587,"user_openid":"act.example12345","content":"{\"reason\":1}"}"#;
+    const TIKTOK_MAC_BY_PYTHON: &str =
+        "567b4206461320cca292ac87d90deda32c657c95df66a38acaeb586e70ef041e";
+
+    #[test]
+    fn tiktoks_published_header_parses_and_the_documented_recipe_verifies() {
+        let at = DateTime::from_timestamp(1_633_174_587, 0).expect("time");
+        let tiktok = Secret::new("tiktok-client-secret");
+        // The published header is read as t and s; only the MAC (unknown secret) fails.
+        assert_eq!(
+            verify_tiktok_signature(TIKTOK_EXAMPLE_HEADER, TIKTOK_BODY, &tiktok, at),
+            Err(SignatureError::Mismatch)
+        );
+        let header = format!("t=1633174587,s={TIKTOK_MAC_BY_PYTHON}");
+        assert_eq!(
+            verify_tiktok_signature(&header, TIKTOK_BODY, &tiktok, at),
+            Ok(())
+        );
+        assert_eq!(
+            tiktok_signature(TIKTOK_BODY, &tiktok, 1_633_174_587),
+            header
+        );
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! driven over WebDriver with fantoccini): what a creator sees on a desktop and on a phone.
 //! Screenshots go to `test-artifacts/` at the workspace root.
 //!
+//! Every session has the outside network blocked (names other than 127.0.0.1/localhost do not
+//! resolve), so pages must work offline.
+//!
 //! Without Chromium the test prints `SKIPPED` and passes, unless `CREATORLINK_REQUIRE_SERVICES=1`
 //! (CI, which installs it), where a missing browser fails.
 
@@ -22,7 +25,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// A chromedriver process, stopped when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
     _profile: tempfile::TempDir,
@@ -35,7 +38,7 @@ impl Drop for Driver {
     }
 }
 
-fn browser_available() -> bool {
+pub(crate) fn browser_available() -> bool {
     let present = Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists();
     if !present {
         if services_required() {
@@ -46,7 +49,7 @@ fn browser_available() -> bool {
     present
 }
 
-async fn start_driver() -> Driver {
+pub(crate) async fn start_driver() -> Driver {
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
@@ -76,7 +79,7 @@ async fn start_driver() -> Driver {
     panic!("chromedriver did not start on port {port}");
 }
 
-async fn browser(driver: &Driver, width: u32, height: u32, phone: bool) -> Client {
+pub(crate) async fn browser(driver: &Driver, width: u32, height: u32, phone: bool) -> Client {
     let mut caps = json!({
         "goog:chromeOptions": {
             "binary": CHROMIUM,
@@ -84,6 +87,8 @@ async fn browser(driver: &Driver, width: u32, height: u32, phone: bool) -> Clien
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", "--hide-scrollbars",
+                // No outside network: every page must work from this machine alone.
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
                 format!("--user-data-dir={}", driver._profile.path().join(format!("{width}")).display()),
                 format!("--window-size={width},{height}"),
             ],
@@ -114,10 +119,27 @@ fn artifacts() -> PathBuf {
     dir
 }
 
-async fn screenshot(client: &Client, name: &str) {
+pub(crate) async fn screenshot(client: &Client, name: &str) {
     let png = client.screenshot().await.expect("a screenshot");
     assert!(png.starts_with(b"\x89PNG"), "a PNG");
     std::fs::write(artifacts().join(name), png).expect("write the screenshot");
+}
+
+/// Waits (up to 20 s) until the browser's URL contains `needle`: a click that submits a form
+/// returns before the navigation ends.
+async fn url_contains(client: &Client, needle: &str) {
+    for _ in 0..200 {
+        if client
+            .current_url()
+            .await
+            .is_ok_and(|u| u.as_str().contains(needle))
+        {
+            return;
+        }
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    }
+    let url = client.current_url().await.expect("url");
+    panic!("the browser is at {url}, not at a URL containing {needle:?}");
 }
 
 async fn the_connect_page_works_in_chromium_on_a_desktop_and_a_phone(backend: Backend) {
@@ -335,6 +357,28 @@ async fn the_connect_page_works_in_chromium_on_a_desktop_and_a_phone(backend: Ba
             "green"
         );
         screenshot(&client, "connect-page-after-connect.png").await;
+
+        // The page's own forms post from Chromium (same-origin, CSRF token and cookie): UNLINK
+        // the new account.
+        new.find(Locator::Css("button[aria-label^='Unlink @leo.dances']"))
+            .await
+            .expect("UNLINK on the new account")
+            .click()
+            .await
+            .expect("click UNLINK");
+        url_contains(&client, "notice=unlinked").await;
+        let notice = client
+            .find(Locator::Css(".notice-ok"))
+            .await
+            .expect("a notice")
+            .text()
+            .await
+            .expect("text");
+        let source = client.source().await.expect("source");
+        assert_eq!(
+            notice, "Unlinked: we no longer read this account's data.",
+            "{source}"
+        );
 
         client.close().await.expect("close the browser");
     }

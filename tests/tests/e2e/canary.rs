@@ -143,10 +143,7 @@ async fn start(
     let mut server = Server {
         child,
         base: format!("http://127.0.0.1:{port}"),
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client"),
+        client: tests::http_client().build().expect("client"),
         callbacks: std::sync::Mutex::new(Vec::new()),
     };
     // Wait for readiness (the process migrates first); bounded, not a timing assertion.
@@ -185,8 +182,7 @@ async fn start(
                         .parse()
                         .expect("header"),
                 );
-                server.client = reqwest::Client::builder()
-                    .redirect(reqwest::redirect::Policy::none())
+                server.client = tests::http_client()
                     .default_headers(headers)
                     .build()
                     .expect("client");

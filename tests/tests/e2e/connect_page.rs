@@ -100,6 +100,8 @@ async fn an_invite_opens_a_page_with_every_account_its_badge_dates_and_actions(b
     let page = app.client.get(url).send().await.expect("the page");
     assert_eq!(page.status(), 200);
     assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    // The page's own form posts carry its origin; its URL (the invite) goes to no other site.
+    assert_eq!(page.headers()["referrer-policy"], "same-origin");
     let cookie = page
         .headers()
         .get_all("set-cookie")
@@ -552,17 +554,32 @@ async fn unlink_and_remove_on_the_page_need_this_browsers_csrf_token(backend: Ba
         .remove(0);
     let unlink = app.url(&format!("/connect/{token}/accounts/{}/unlink", account.id));
 
-    // No cookie, a wrong token, another site's origin: refused, nothing changes.
+    // No cookie, a wrong token, another site's origin, an opaque origin, a post the browser
+    // marks as cross-site or same-site (even with the right cookie and token, as a browser
+    // holding a leaked token would send): refused, nothing changes.
+    let with_token = |name: &'static str, value: &'static str| {
+        app.client
+            .post(&unlink)
+            .header("cookie", format!("cl_csrf={csrf}"))
+            .header(name, value)
+            .form(&[("csrf", csrf.as_str())])
+    };
     let attempts = [
         app.client.post(&unlink).form(&[("csrf", csrf.as_str())]),
         app.client
             .post(&unlink)
             .header("cookie", format!("cl_csrf={csrf}"))
             .form(&[("csrf", "A".repeat(43).as_str())]),
+        with_token("origin", "https://evil.example"),
+        with_token("origin", "null"),
+        with_token("sec-fetch-site", "cross-site"),
+        with_token("sec-fetch-site", "same-site"),
+        with_token("sec-fetch-site", "none"),
         app.client
             .post(&unlink)
             .header("cookie", format!("cl_csrf={csrf}"))
-            .header("origin", "https://evil.example")
+            .header("sec-fetch-site", "cross-site")
+            .header("origin", app.address.clone())
             .form(&[("csrf", csrf.as_str())]),
     ];
     for attempt in attempts {

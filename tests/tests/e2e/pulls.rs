@@ -27,7 +27,12 @@ async fn app(backend: Backend) -> Option<TestApp> {
 }
 
 /// Connects `user` on `platform` to a new profile and returns the account of `platform`.
-async fn linked(app: &TestApp, db: &DatabaseConnection, platform: Platform, user: &str) -> Uuid {
+pub(crate) async fn linked(
+    app: &TestApp,
+    db: &DatabaseConnection,
+    platform: Platform,
+    user: &str,
+) -> Uuid {
     let (_, profile) = new_profile(app, db, user).await;
     let (status, body) = connect(app, &profile, platform.as_str(), user).await;
     assert_eq!(status, 200, "{body}");

@@ -21,9 +21,17 @@ use crate::jobs::quiet_jobs;
 use crate::refresh::{seed, token_calls};
 
 /// One `creatorlink worker` process; killed (SIGKILL) when dropped.
-struct Worker {
-    child: Child,
+pub(crate) struct Worker {
+    pub(crate) child: Child,
     log: PathBuf,
+}
+
+/// Where a [`Worker`]'s queue lives.
+pub(crate) enum WorkerQueue<'a> {
+    /// Redis at `url` (or a proxy), keys under `prefix`.
+    Redis { url: &'a str, prefix: &'a str },
+    /// The embedded queue: `jobs.db` in this data directory (the app's, to share its queue).
+    Sqlite { data_dir: &'a Path },
 }
 
 impl Drop for Worker {
@@ -36,7 +44,7 @@ impl Drop for Worker {
 impl Worker {
     /// Starts a worker named `name` on `app`'s database and Redis queue, with `app`'s vault key,
     /// calling the sandbox `app` serves. Schedules are off unless `refresh_every_second`.
-    async fn start(
+    pub(crate) async fn start(
         app: &TestApp,
         redis: &TestRedis,
         dir: &Path,
@@ -63,8 +71,37 @@ impl Worker {
         name: &str,
         refresh_every_second: bool,
     ) -> Worker {
+        let queue = WorkerQueue::Redis {
+            url: redis_url,
+            prefix,
+        };
+        Self::start_with(app, queue, dir, name, refresh_every_second, &[]).await
+    }
+
+    /// A worker on `queue`, its log in `dir`, with the extra environment `env` (which wins).
+    pub(crate) async fn start_with(
+        app: &TestApp,
+        queue: WorkerQueue<'_>,
+        dir: &Path,
+        name: &str,
+        refresh_every_second: bool,
+        env: &[(&str, &str)],
+    ) -> Worker {
         let log = dir.join(format!("{name}.log"));
         let mut command = Command::new(creatorlink_bin());
+        match queue {
+            WorkerQueue::Redis { url, prefix } => {
+                command
+                    .env("REDIS_URL", url)
+                    .env("CREATORLINK_REDIS_PREFIX", prefix)
+                    .env("CREATORLINK_DATA_DIR", dir);
+            }
+            WorkerQueue::Sqlite { data_dir } => {
+                command
+                    .env_remove("REDIS_URL")
+                    .env("CREATORLINK_DATA_DIR", data_dir);
+            }
+        }
         for schedule in [
             "EXPIRE_LINKS",
             "STORIES",
@@ -80,17 +117,16 @@ impl Worker {
             .arg("worker")
             .current_dir(dir)
             .env("DATABASE_URL", &app.db.url)
-            .env("REDIS_URL", redis_url)
-            .env("CREATORLINK_REDIS_PREFIX", prefix)
             .env("CREATORLINK_VAULT_KEY_FILE", app.config.vault_key_file())
             .env("CREATORLINK_SANDBOX_PUBLIC_URL", &app.address)
-            .env("CREATORLINK_DATA_DIR", dir)
             .env("CREATORLINK_JOBS_WORKER_NAME", name)
             .env("CREATORLINK_JOBS_CONCURRENCY", "4")
             .env("CREATORLINK_JOBS_HEARTBEAT_SECS", "1")
             .env("CREATORLINK_JOBS_MISSED_HEARTBEATS", "2")
             .env("CREATORLINK_JOBS_LEASE_TTL_SECS", "3")
             .env("CREATORLINK_JOBS_TIMEOUT_SECS", "5")
+            // A worker is declared dead after the longest platform call plus two beats.
+            .env("CREATORLINK_PLATFORMS_TIMEOUT_SECONDS", "3")
             .env(
                 "CREATORLINK_JOBS_REFRESH_SCHEDULE",
                 if refresh_every_second {
@@ -101,6 +137,7 @@ impl Worker {
             )
             .env("CREATORLINK_LOG_LEVEL", "info")
             .env("CREATORLINK_AUTH_JWT_HS256_SECRET", tests::TEST_JWT_SECRET)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log file"))
             .spawn()
@@ -116,12 +153,12 @@ impl Worker {
         panic!("the worker did not start: {}", worker.log_text());
     }
 
-    fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Refreshes this process stored.
-    fn refreshed(&self) -> usize {
+    pub(crate) fn refreshed(&self) -> usize {
         self.log_text()
             .lines()
             .filter(|l| l.contains("refresh attempted") && l.contains("Refreshed"))
@@ -131,7 +168,7 @@ impl Worker {
 
 /// A PostgreSQL app with its queue on a Redis prefix of its own and no workers of its own: it
 /// serves the sandbox (and GraphQL); the worker processes do the jobs.
-async fn app_without_workers() -> Option<(TestApp, TestRedis)> {
+pub(crate) async fn app_without_workers() -> Option<(TestApp, TestRedis)> {
     let redis = TestRedis::create().await?;
     let (url, prefix) = (redis.url.clone(), redis.prefix.clone());
     let app = spawn_app_with(Backend::Postgres, |c| {
@@ -155,7 +192,12 @@ async fn refreshed_links(app: &TestApp, links: &[Uuid]) -> Vec<link::Model> {
         .collect()
 }
 
-async fn wait_until_refreshed(app: &TestApp, links: &[Uuid], n: usize, workers: &[&Worker]) {
+pub(crate) async fn wait_until_refreshed(
+    app: &TestApp,
+    links: &[Uuid],
+    n: usize,
+    workers: &[&Worker],
+) {
     for _ in 0..1_200 {
         if refreshed_links(app, links).await.len() >= n {
             return;
@@ -241,7 +283,11 @@ async fn two_worker_processes_refresh_two_hundred_links_exactly_once() {
     );
 }
 
-async fn control(app: &TestApp, path: &str, body: serde_json::Value) -> serde_json::Value {
+pub(crate) async fn control(
+    app: &TestApp,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
     let request = if body.is_null() {
         app.client.get(app.url(&format!("/sandbox/control/{path}")))
     } else {
@@ -320,7 +366,7 @@ impl Drop for RedisProxy {
 }
 
 impl RedisProxy {
-    async fn start(redis_url: &str) -> RedisProxy {
+    pub(crate) async fn start(redis_url: &str) -> RedisProxy {
         let target = url::Url::parse(redis_url).expect("redis url");
         let target = format!(
             "{}:{}",

@@ -1,7 +1,8 @@
 //! The hosted Connect page, `/connect/{invite}`: what a creator opens from an invite link, with no
 //! account of their own. The invite token in the path is the capability (see `domain::invites`);
 //! form posts additionally carry a CSRF token that must match a cookie only this page sets
-//! (double submit, `SameSite=Strict`), and a cross-site `Origin` is refused outright.
+//! (double submit, `SameSite=Strict`), and a post the browser marks as not same-origin
+//! (`Sec-Fetch-Site`, else `Origin`) is refused outright (see [`csrf_ok`]).
 
 pub mod page;
 
@@ -27,7 +28,8 @@ fn html(status: actix_web::http::StatusCode, markup: maud::Markup) -> HttpRespon
             "Content-Security-Policy",
             "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ))
-        .insert_header(("Referrer-Policy", "no-referrer"))
+        // `same-origin`, not `no-referrer`: see `csrf_ok`.
+        .insert_header(("Referrer-Policy", "same-origin"))
         .body(markup.into_string())
 }
 
@@ -58,31 +60,62 @@ fn csrf_cookie(state: &AppState, value: String) -> Cookie<'static> {
 }
 
 /// Whether a form post carries the CSRF token of its browser and does not come from another site.
+///
+/// Three checks, each enough to stop a cross-site post on its own in a current browser:
+/// 1. `Sec-Fetch-Site` (set by the browser, not by a page's script): when present it must be
+///    `same-origin`; `same-site`, `cross-site` and `none` are refused.
+/// 2. `Origin`, when `Sec-Fetch-Site` is absent (older browsers, scripts): it must be this
+///    server's origin; an opaque `null` origin is refused.
+/// 3. Double submit: the form's `csrf` field must equal the `cl_csrf` cookie, which is
+///    `HttpOnly` and `SameSite=Strict` — another site can neither read it nor have it sent.
+///
+/// Why a real browser passes: the page is served with `Referrer-Policy: same-origin` (not
+/// `no-referrer`, under which Chromium posts forms with `Origin: null`), so its own form posts
+/// carry `Sec-Fetch-Site: same-origin` and the real `Origin`, while the page's URL — it holds
+/// the invite token — is still never sent to another site (the platforms' consent pages
+/// included). The `Origin` header is not the only test, so a privacy setting that blanks it
+/// does not break the forms either.
 pub fn csrf_ok(req: &HttpRequest, public_url: &str, presented: &str) -> bool {
-    if let Some(origin) = req.headers().get(header::ORIGIN) {
-        let origin = origin.to_str().unwrap_or_default();
-        let ours = url::Url::parse(public_url)
-            .ok()
-            .map(|u| u.origin().ascii_serialization());
-        let host_origin = req.connection_info().host().to_owned();
-        let same_host = url::Url::parse(origin)
-            .ok()
-            .and_then(|u| {
-                u.host_str()
-                    .map(|h| (h.to_owned(), u.port_or_known_default()))
-            })
-            .is_some_and(|(h, p)| match p {
-                Some(p) => host_origin == format!("{h}:{p}") || host_origin == h,
-                None => host_origin == h,
-            });
-        if ours.as_deref() != Some(origin) && !same_host {
-            return false;
+    match req.headers().get("sec-fetch-site") {
+        Some(site) => {
+            if site.as_bytes() != b"same-origin" {
+                return false;
+            }
+        }
+        None => {
+            if let Some(origin) = req.headers().get(header::ORIGIN) {
+                if !same_origin(req, public_url, origin.to_str().unwrap_or_default()) {
+                    return false;
+                }
+            }
         }
     }
     let Some(cookie) = req.cookie(CSRF_COOKIE) else {
         return false;
     };
     !presented.is_empty() && bool::from(cookie.value().as_bytes().ct_eq(presented.as_bytes()))
+}
+
+/// Whether `origin` is this server's: its public URL's origin, or the host the request was
+/// addressed to. `null` never is.
+fn same_origin(req: &HttpRequest, public_url: &str, origin: &str) -> bool {
+    let ours = url::Url::parse(public_url)
+        .ok()
+        .map(|u| u.origin().ascii_serialization());
+    if ours.as_deref() == Some(origin) {
+        return true;
+    }
+    let host_origin = req.connection_info().host().to_owned();
+    url::Url::parse(origin)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| (h.to_owned(), u.port_or_known_default()))
+        })
+        .is_some_and(|(h, p)| match p {
+            Some(p) => host_origin == format!("{h}:{p}") || host_origin == h,
+            None => host_origin == h,
+        })
 }
 
 /// Optional one-line notices passed back in the query after a redirect.

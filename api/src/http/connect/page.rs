@@ -128,7 +128,7 @@ pub fn render(
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="referrer" content="no-referrer";
+                meta name="referrer" content="same-origin";
                 meta name="robots" content="noindex";
                 title { "Connect your accounts · " (profile.name) }
                 style { (PreEscaped(STYLE)) }
