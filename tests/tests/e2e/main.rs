@@ -16,6 +16,7 @@ mod connect;
 mod connect_page;
 mod durable_jobs;
 mod events;
+mod fidelity;
 mod fixtures;
 mod foundation;
 mod graphiql;
