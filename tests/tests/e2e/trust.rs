@@ -61,6 +61,21 @@ async fn begin_from_invite(app: &TestApp, token: &str) -> String {
     consent(app, &authorize, "tiktok_leo", None).await
 }
 
+/// `/oauth/start` from a dead invite does not reach the platform: it sends the browser back to
+/// the invite's page, which no longer works.
+async fn assert_start_refused(app: &TestApp, token: &str) {
+    let start = app
+        .bare_client
+        .get(app.url(&format!("/oauth/tiktok/start?invite={token}")))
+        .send()
+        .await
+        .expect("start");
+    assert_eq!(start.status(), 303);
+    let to = start.headers()["location"].to_str().expect("location");
+    assert_eq!(to, format!("/connect/{token}"));
+    assert_eq!(page_status(app, token).await, 404);
+}
+
 async fn revoke_as(app: &TestApp, credential: &Credential, id: &str) -> Value {
     let (status, body) = app
         .graphql_as(credential, REVOKE, json!({"input": {"id": id}}))
@@ -106,13 +121,7 @@ async fn revoking_an_invite_ends_its_page_and_every_sign_in_begun_from_it(backen
 
     // The page, a new sign-in and the one in flight all stop at once; nothing is linked.
     assert_eq!(page_status(&app, &token).await, 404);
-    let start = app
-        .bare_client
-        .get(app.url(&format!("/oauth/tiktok/start?invite={token}")))
-        .send()
-        .await
-        .expect("start");
-    assert_eq!(start.status(), 400);
+    assert_start_refused(&app, &token).await;
     let (status, body) = callback(&app, &back).await;
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("data-code=\"INVITE_INVALID\""), "{body}");
@@ -196,13 +205,7 @@ async fn the_connect_page_reads_invite_expiry_from_the_application_clock(backend
         .expect("clock");
     assert!(moved.status().is_success());
     assert_eq!(page_status(&app, &token).await, 404);
-    let start = app
-        .bare_client
-        .get(app.url(&format!("/oauth/tiktok/start?invite={token}")))
-        .send()
-        .await
-        .expect("start");
-    assert_eq!(start.status(), 400);
+    assert_start_refused(&app, &token).await;
 }
 
 /// Authorization-code injection: a Meta code minted in one flow, presented with another flow's
