@@ -17,6 +17,7 @@ mod connect_page;
 mod docs;
 mod durable_jobs;
 mod events;
+mod fidelity;
 mod fixtures;
 mod foundation;
 mod graphiql;
