@@ -22,6 +22,7 @@ mod fixtures;
 mod foundation;
 mod graphiql;
 mod harness;
+mod hostile;
 mod jobs;
 mod privacy;
 mod pulls;
