@@ -373,7 +373,7 @@ async fn adding_an_account_by_url_on_the_page_shows_it_or_the_typed_error(backen
         .to_owned();
     let html = page.text().await.expect("html");
     assert!(
-        html.contains(&format!(r#"action="/connect/{token}/accounts""#)),
+        html.contains(&format!(r#"action="/connect/{token}/accounts#add""#)),
         "the page has the add form"
     );
     let add = |input: &str, platform: &str, csrf_field: &str| {
@@ -433,7 +433,7 @@ async fn adding_an_account_by_url_on_the_page_shows_it_or_the_typed_error(backen
     assert_eq!(ok.status(), 303);
     assert_eq!(
         ok.headers()["location"],
-        format!("/connect/{token}?notice=added")
+        format!("/connect/{token}?notice=added#notice")
     );
     let html = app
         .bare_client
@@ -531,7 +531,7 @@ async fn unlink_and_remove_on_the_page_need_this_browsers_csrf_token(backend: Ba
             .await
             .expect("invite");
     let back = connect_from_invite(&app, &token, "tiktok", "tiktok_leo").await;
-    assert_eq!(back, format!("/connect/{token}?notice=connected"));
+    assert_eq!(back, format!("/connect/{token}?notice=connected#notice"));
     let page = app.client.get(app.url(&back)).send().await.expect("page");
     let cookie = page
         .headers()
@@ -605,7 +605,7 @@ async fn unlink_and_remove_on_the_page_need_this_browsers_csrf_token(backend: Ba
     assert_eq!(ok.status(), 303);
     assert_eq!(
         ok.headers()["location"],
-        format!("/connect/{token}?notice=unlinked")
+        format!("/connect/{token}?notice=unlinked#notice")
     );
     let link = fixtures::link_of(&db, account.id).await;
     assert_eq!(link.invalid_reason, Some(InvalidReason::Unlinked));

@@ -21,6 +21,7 @@ mod fixtures;
 mod foundation;
 mod graphiql;
 mod harness;
+mod hostile;
 mod jobs;
 mod privacy;
 mod pulls;
