@@ -326,7 +326,12 @@ pub fn render(
         })
         .map(|(a, _)| a)
         .collect();
-    let followers: i64 = linked.iter().filter_map(|a| a.followers).sum();
+    // A hidden count (the creator hides it on the platform) is not added in.
+    let followers: i64 = linked
+        .iter()
+        .filter(|a| !a.followers_hidden)
+        .filter_map(|a| a.followers)
+        .sum();
     let org = cx.org_name;
     html! {
         (DOCTYPE)
@@ -475,7 +480,9 @@ fn account_item(
                 span.who { (who) " " span.platform { "on " (kind) } }
                 span class=(class) title=(dates) data-status=(derived.status.as_str()) { (label) }
             }
-            @if let Some(n) = account.followers {
+            @if account.followers_hidden {
+                p.followers { "Follower count hidden on " (platform_name(account.platform)) }
+            } @else if let Some(n) = account.followers {
                 p.followers { (thousands(n)) " followers" }
             }
             p.dates { (dates) }
