@@ -63,6 +63,15 @@ pub struct AppState {
     pub services: Arc<Services>,
     /// The sandbox providers, when at least one provider has no configured app.
     pub sandbox: Option<web::Data<Sandbox>>,
+    /// The JSON GraphiQL's headers editor starts with: only `creatorlink demo` sets it.
+    pub graphiql_headers: Option<String>,
+}
+
+/// Start options that are not settings: what `creatorlink demo` adds to a normal start.
+#[derive(Default)]
+pub struct StartOptions {
+    /// The JSON GraphiQL's headers editor starts with (the demo's admin token).
+    pub graphiql_headers: Option<String>,
 }
 
 /// Why the application could not start. Each message names what to fix.
@@ -278,6 +287,14 @@ pub async fn build_authenticator(config: &Config) -> Result<Authenticator, Start
 impl Application {
     /// Connects, migrates (unless told not to), binds the listener and prepares the server.
     pub async fn build(config: Config) -> Result<Application, StartError> {
+        Self::build_with(config, StartOptions::default()).await
+    }
+
+    /// [`Application::build`] with [`StartOptions`].
+    pub async fn build_with(
+        config: Config,
+        options: StartOptions,
+    ) -> Result<Application, StartError> {
         let mut db = open_database(&config).await?;
         crate::sql_stats::install(&mut db);
         if config.database.migrate_on_start {
@@ -380,6 +397,7 @@ impl Application {
             queue,
             jobs,
             bus,
+            graphiql_headers: options.graphiql_headers,
         });
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {

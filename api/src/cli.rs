@@ -29,6 +29,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Try it: create or reuse a demo organization with seeded data on the configured database
+    /// (the embedded one by default), print a GraphiQL URL, an admin token, an API key and a
+    /// Connect invite link, and serve with GraphiQL's Authorization header filled in.
+    /// Development mode only.
+    Demo {
+        /// How many creator profiles to seed on first use.
+        #[arg(long, default_value_t = 50)]
+        profiles: usize,
+    },
     /// Run the HTTP server (GraphQL, health, metrics). Migrates the database first.
     Serve {
         /// Do not run pending migrations on start.
@@ -202,7 +211,7 @@ pub enum MigrateAction {
 }
 
 /// The organization `seed` fills when no `--org` is given.
-const DEMO_ORGANIZATION: &str = "Demo organization";
+pub(crate) const DEMO_ORGANIZATION: &str = "Demo organization";
 
 /// A failure of a command; `main` prints it as one line and exits non-zero.
 #[derive(Debug, thiserror::Error)]
@@ -247,6 +256,7 @@ pub fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
 /// Runs one command to completion.
 pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
     match cli.command {
+        Command::Demo { profiles } => crate::demo::run(config, profiles).await?,
         Command::Serve { no_migrate } => {
             let mut config = config;
             if no_migrate {

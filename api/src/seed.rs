@@ -246,6 +246,7 @@ fn account(
         display_name: Set(Some(handle.replace('_', " "))),
         avatar_url: Set(Some(format!("https://picsum.photos/seed/{handle}/200"))),
         followers: Set(authenticated.then_some(followers)),
+        followers_hidden: Set(false),
         paired_account_id: Set(None),
         created_at: Set(now),
         updated_at: Set(now),

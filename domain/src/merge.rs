@@ -186,8 +186,9 @@ async fn collapse(
     if keep.account.avatar_url.is_none() {
         active.avatar_url = Set(drop.account.avatar_url.clone());
     }
-    if keep.account.followers.is_none() {
+    if keep.account.followers.is_none() && !keep.account.followers_hidden {
         active.followers = Set(drop.account.followers);
+        active.followers_hidden = Set(drop.account.followers_hidden);
     }
     active.updated_at = Set(Utc::now());
     active.update(db).await?;
@@ -261,6 +262,7 @@ mod tests {
             display_name: None,
             avatar_url: None,
             followers: None,
+            followers_hidden: false,
             paired_account_id: None,
             created_at: now,
             updated_at: now,

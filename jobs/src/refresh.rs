@@ -75,6 +75,7 @@ pub(crate) fn request(ctx: &JobContext, link_id: Uuid, provider: Provider) -> Re
         now: ctx.now(),
         lease_ttl: ctx.settings().lease_ttl,
         margin: refresh_margin(provider),
+        rejected_version: None,
     }
 }
 

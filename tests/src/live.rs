@@ -300,6 +300,7 @@ pub async fn creator(db: &DatabaseConnection, org: OrgId, name: &str) -> Creator
         display_name: Set(None),
         avatar_url: Set(None),
         followers: Set(None),
+        followers_hidden: Set(false),
         paired_account_id: Set(None),
         created_at: Set(now),
         updated_at: Set(now),

@@ -71,9 +71,15 @@ impl SocialAccount {
     async fn avatar_url(&self) -> Option<&str> {
         self.0.account.avatar_url.as_deref()
     }
-    /// Followers or subscribers, as last pulled.
+    /// Followers or subscribers, as last pulled; null when unknown or hidden by the creator
+    /// (see `followersHidden`).
     async fn followers(&self) -> Option<i64> {
         self.0.account.followers
+    }
+    /// The creator hides the count on the platform (YouTube "hide subscriber count"):
+    /// `followers` is then null rather than the last count seen.
+    async fn followers_hidden(&self) -> bool {
+        self.0.account.followers_hidden
     }
     /// When the account was added.
     async fn added_at(&self) -> DateTime<Utc> {

@@ -14,6 +14,19 @@ pub mod codes {
     pub const INTERNAL: &str = "INTERNAL";
     pub const UPSTREAM: &str = "UPSTREAM_UNAVAILABLE";
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// The document is not valid GraphQL syntax.
+    pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+    /// The document does not fit the schema (unknown field, wrong argument type, unknown or
+    /// missing operation name).
+    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    /// The request would cost more than `graphql.max_complexity`.
+    pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
+    /// Selections deeper than `graphql.max_depth`, or brackets nested past the parser's bound.
+    pub const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
+    /// The HTTP request is not a GraphQL request (no `query`, wrong parameter types, a batch).
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    /// The body is larger than the server accepts.
+    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
 }
 
 /// Turns a domain error into a GraphQL error; `request_id` is what the client may quote to us.

@@ -10,6 +10,7 @@ pub mod connect;
 pub mod error;
 pub mod events;
 pub mod failed_job;
+pub mod guard;
 pub mod ids;
 pub mod invite;
 pub mod kinds;
@@ -234,6 +235,7 @@ pub fn build_schema(
         MutationRoot::default(),
         SubscriptionRoot::default(),
     )
+    .extension(guard::EdgeGuard)
     .extension(access::AccessControl)
     .data(Arc::new(Shared {
         db,

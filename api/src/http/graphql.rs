@@ -22,6 +22,7 @@ use crate::app::AppState;
 use crate::auth::AuthError;
 use crate::graphql::error::codes;
 use crate::graphql::events::SubscriptionSlots;
+use crate::graphql::guard::{check_nesting, MAX_NESTING};
 use crate::graphql::{loaders, RequestContext};
 use crate::sql_stats::StatementCounter;
 use async_graphql_actix_web::GraphQLSubscription;
@@ -119,7 +120,7 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
             )
         }
     };
-    execute(&state, &req, request, response_type).await
+    execute(&state, &req, request, response_type, Transport::Post).await
 }
 
 /// `GET /graphql` with `Upgrade: websocket`: subscriptions over `graphql-transport-ws` (and the
@@ -222,14 +223,7 @@ async fn get_http(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
         if !state.config.graphql.graphiql {
             return HttpResponse::NotFound().body("GraphiQL is turned off on this server");
         }
-        let page = async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql")
-            .title("creatorlink GraphiQL")
-            .finish();
-        return HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .body(page);
+        return super::graphiql::page("/graphql", state.graphiql_headers.as_deref());
     }
     let Some(response_type) = negotiate(&req) else {
         return not_acceptable();
@@ -244,23 +238,27 @@ async fn get_http(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
             )
         }
     };
-    if is_mutation(&request) {
-        return HttpResponse::MethodNotAllowed()
-            .insert_header((header::ALLOW, HeaderValue::from_static("POST")))
-            .json(json!({ "errors": [{ "message": "mutations must be sent with POST" }] }));
-    }
-    execute(&state, &req, request, response_type).await
+    execute(&state, &req, request, response_type, Transport::Get).await
+}
+
+/// How the request came: a GET may only run queries.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Transport {
+    Get,
+    Post,
 }
 
 /// True when the operation the request selects is a mutation. An unparsable document is left to
-/// execution, which reports it as a request error.
-fn is_mutation(request: &async_graphql::Request) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
+/// execution, which reports it as a request error; a parsed one is kept for execution.
+/// Only called after the caller is authenticated and the document's nesting is checked.
+fn is_mutation(request: &mut async_graphql::Request) -> bool {
+    let operation_name = request.operation_name.clone();
+    let Ok(doc) = request.parsed_query() else {
         return false;
     };
     let ty = match &doc.operations {
         DocumentOperations::Single(op) => Some(op.node.ty),
-        DocumentOperations::Multiple(ops) => match &request.operation_name {
+        DocumentOperations::Multiple(ops) => match &operation_name {
             Some(name) => ops.get(name.as_str()).map(|op| op.node.ty),
             None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
             None => None,
@@ -287,8 +285,9 @@ fn refusal(status: StatusCode, code: &str, message: String, request_id: Uuid) ->
 async fn execute(
     state: &AppState,
     http: &HttpRequest,
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
     response_type: ResponseType,
+    transport: Transport,
 ) -> HttpResponse {
     let request_id = Uuid::new_v4();
     // Authentication failures are HTTP 401 before execution, with a GraphQL-shaped body; a caller
@@ -326,6 +325,29 @@ async fn execute(
         if let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
+        return response;
+    }
+    // Nothing parses the document before its nesting is bounded: the parser recurses per
+    // nesting level and a deep enough document would overflow the worker's stack.
+    if let Err(too_deep) = check_nesting(&request.query, MAX_NESTING) {
+        tracing::info!(%request_id, %actor, "document refused: {too_deep}");
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            codes::QUERY_TOO_DEEP,
+            too_deep.to_string(),
+            request_id,
+        );
+    }
+    if transport == Transport::Get && is_mutation(&mut request) {
+        let mut response = refusal(
+            StatusCode::METHOD_NOT_ALLOWED,
+            codes::BAD_REQUEST,
+            "mutations must be sent with POST".into(),
+            request_id,
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
     let ctx = RequestContext::new(request_id, caller);

@@ -3,6 +3,7 @@
 
 pub mod callbacks;
 pub mod connect;
+pub mod graphiql;
 pub mod graphql;
 pub mod health;
 pub mod oauth;
@@ -18,6 +19,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(graphql::post))
                 .route(web::get().to(graphql::get)),
         )
+        .route("/graphiql/{file}", web::get().to(graphiql::asset))
         .route("/oauth/facebook/select", web::post().to(oauth::select))
         .route("/oauth/{platform}/start", web::get().to(oauth::start))
         .route("/oauth/{platform}/callback", web::get().to(oauth::callback))

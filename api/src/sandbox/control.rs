@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use chrono::Duration;
 use domain::Provider;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::state::{Dead, Fault, Hold, Published, PublishedKind, Sandbox, Slow, TokenUse};
 use super::users::{self, FakeUser};
@@ -299,12 +299,16 @@ async fn change_password(sandbox: web::Data<Sandbox>, key: web::Path<String>) ->
 
 async fn add_fault(sandbox: web::Data<Sandbox>, body: web::Json<Fault>) -> HttpResponse {
     let ok = if body.malformed {
-        body.status == 200
+        body.status == 200 && body.body.is_none()
+    } else if body.body.is_some() {
+        (200..600).contains(&body.status)
     } else {
         body.status == 429 || (500..600).contains(&body.status)
     };
     if !ok {
-        return bad_request("status must be 429 or 5xx (or 200 with malformed)");
+        return bad_request(
+            "status must be 429 or 5xx (200 with malformed; any of 200-599 with a body)",
+        );
     }
     sandbox.add_fault(body.into_inner());
     HttpResponse::Ok().json(json!({"ok": true}))
@@ -394,6 +398,11 @@ pub async fn gate(
     let mut reply = HttpResponse::build(status);
     if let Some(after) = fault.retry_after_seconds {
         reply.insert_header(("Retry-After", after.to_string()));
+    }
+    match fault.body {
+        Some(Value::String(page)) => return Some(reply.content_type("text/html").body(page)),
+        Some(body) => return Some(reply.json(body)),
+        None => {}
     }
     let limited = fault.status == 429;
     let body = match (provider, limited) {

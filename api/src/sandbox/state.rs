@@ -78,7 +78,8 @@ struct UserSwitches {
     last_kill: Option<Dead>,
 }
 
-/// "Fail the next `count` calls" to a provider (optionally only paths containing `path_contains`).
+/// "Fail the next `count` calls" to a provider (optionally only paths containing `path_contains`),
+/// with the platform's usual error for `status` or with the given `body`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Fault {
     pub provider: Provider,
@@ -92,6 +93,11 @@ pub struct Fault {
     pub retry_after_seconds: Option<u64>,
     #[serde(default)]
     pub path_contains: Option<String>,
+    /// Answer with this body instead of the platform's usual error for `status` (a reply
+    /// variant: an error envelope inside a 200, `items: []`, a video without `statistics`, a
+    /// quota error of another domain…). A JSON string is sent as an HTML page.
+    #[serde(default)]
+    pub body: Option<serde_json::Value>,
 }
 
 /// "Answer the next `count` calls after `delay_ms`".

@@ -247,6 +247,7 @@ where
         display_name: Set(None),
         avatar_url: Set(None),
         followers: Set(None),
+        followers_hidden: Set(false),
         paired_account_id: Set(None),
         created_at: Set(now),
         updated_at: Set(now),

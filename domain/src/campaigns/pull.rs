@@ -15,10 +15,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::content::record_pull;
-use crate::entities::{campaign_content, link, media, media_metric, social_account};
+use crate::entities::{campaign_content, link, media, social_account};
 use crate::error::{DomainError, DomainResult};
 use crate::kinds::{LinkStatus, Provider};
-use crate::platforms::{next_pacific_midnight, MediaItem, PlatformClient, PlatformError};
+use crate::platforms::{next_pacific_midnight, PlatformClient, PlatformError};
 use crate::quota;
 use crate::vault::{Aad, Keyring, TokenKind};
 
@@ -208,7 +208,7 @@ pub async fn pull_account(
             .iter()
             .find(|i| i.platform_media_id == m.platform_media_id)
         {
-            store_metrics(db, m, item, now).await?;
+            crate::sync::store::capture(db, m, item, now).await?;
             stored += 1;
         }
     }
@@ -233,34 +233,6 @@ async fn defer(
         .filter(campaign_content::Column::Id.is_in(rows.iter().map(|r| r.id)))
         .exec(db)
         .await?;
-    Ok(())
-}
-
-async fn store_metrics(
-    db: &impl ConnectionTrait,
-    m: &media::Model,
-    item: &MediaItem,
-    now: DateTime<Utc>,
-) -> DomainResult<()> {
-    let x = &item.metrics;
-    media_metric::Entity::insert(media_metric::ActiveModel {
-        id: sea_orm::Set(Uuid::now_v7()),
-        organization_id: sea_orm::Set(m.organization_id),
-        media_id: sea_orm::Set(m.id),
-        captured_at: sea_orm::Set(now),
-        views: sea_orm::Set(x.views),
-        reach: sea_orm::Set(x.reach),
-        likes: sea_orm::Set(x.likes),
-        comments: sea_orm::Set(x.comments),
-        shares: sea_orm::Set(x.shares),
-        saves: sea_orm::Set(x.saves),
-        engagements: sea_orm::Set(x.engagements),
-        video_views: sea_orm::Set(x.video_views),
-        replies: sea_orm::Set(x.replies),
-        extra: sea_orm::Set(None),
-    })
-    .exec_without_returning(db)
-    .await?;
     Ok(())
 }
 

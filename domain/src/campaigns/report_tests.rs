@@ -80,6 +80,7 @@ impl World {
                 display_name: None,
                 avatar_url: None,
                 followers: Some(followers),
+                followers_hidden: false,
                 paired_account_id: None,
                 created_at: at(1, 0),
                 updated_at: at(1, 0),

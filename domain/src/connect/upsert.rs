@@ -183,8 +183,11 @@ pub(crate) async fn upsert_account(
             if p.avatar_url.is_some() {
                 active.avatar_url = Set(p.avatar_url.clone());
             }
-            if p.followers.is_some() {
+            // A count the platform did not send keeps the stored one; a count the creator hid is
+            // shown as hidden, not as the last one seen.
+            if p.followers.is_some() || p.followers_hidden {
                 active.followers = Set(p.followers);
+                active.followers_hidden = Set(p.followers_hidden);
             }
             active.updated_at = Set(now);
             Ok(active.update(db).await?)
@@ -201,6 +204,7 @@ pub(crate) async fn upsert_account(
             display_name: Set(p.display_name.clone()),
             avatar_url: Set(p.avatar_url.clone()),
             followers: Set(p.followers),
+            followers_hidden: Set(p.followers_hidden),
             paired_account_id: Set(None),
             created_at: Set(now),
             updated_at: Set(now),

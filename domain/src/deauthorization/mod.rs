@@ -247,6 +247,7 @@ pub async fn delete_user_data(
             display_name: Set(None),
             avatar_url: Set(None),
             followers: Set(None),
+            followers_hidden: Set(false),
             updated_at: Set(now),
             ..Default::default()
         }

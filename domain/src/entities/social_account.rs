@@ -28,6 +28,9 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub avatar_url: Option<String>,
     pub followers: Option<i64>,
+    /// The creator hides the count (YouTube `hiddenSubscriberCount`): `followers` is then null
+    /// and shown as hidden, never as the last count seen.
+    pub followers_hidden: bool,
     /// The other half of a Facebook Page / Instagram professional account pair linked in one
     /// Meta connect.
     pub paired_account_id: Option<Uuid>,

@@ -53,6 +53,10 @@ pub struct RefreshRequest<'a> {
     pub lease_ttl: Duration,
     /// Refresh when the access token expires within this margin.
     pub margin: Duration,
+    /// A pull saw the access token of this link version refused: refresh now whatever its
+    /// expiry. When the version moved meanwhile (someone refreshed already), nothing is done
+    /// (`NotDue`) and the caller reads the newer token.
+    pub rejected_version: Option<i64>,
 }
 
 /// Longest per-link backoff after repeated transient failures.
@@ -175,9 +179,15 @@ async fn refresh_leased(
     if !matches!(link.status, LinkStatus::Linked | LinkStatus::ExpiringSoon) {
         return Ok(RefreshOutcome::Skipped);
     }
-    if let Some(at) = link.access_token_expires_at {
-        if at > req.now + req.margin {
-            return Ok(RefreshOutcome::NotDue);
+    match req.rejected_version {
+        Some(version) if version != link.version => return Ok(RefreshOutcome::NotDue),
+        Some(_) => {}
+        None => {
+            if let Some(at) = link.access_token_expires_at {
+                if at > req.now + req.margin {
+                    return Ok(RefreshOutcome::NotDue);
+                }
+            }
         }
     }
     let Some(sealed_access) = &link.access_token else {

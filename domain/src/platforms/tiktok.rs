@@ -163,6 +163,7 @@ pub(crate) fn parse_user(body: &str) -> Result<Profile, PlatformError> {
         display_name: text("display_name"),
         avatar_url: text("avatar_url"),
         followers: number("follower_count"),
+        followers_hidden: false,
         extra: json!({
             "union_id": text("union_id"),
             "is_verified": user.get("is_verified").and_then(serde_json::Value::as_bool),

@@ -67,6 +67,9 @@ pub struct Profile {
     pub avatar_url: Option<String>,
     /// Followers or subscribers, when visible.
     pub followers: Option<i64>,
+    /// The creator hides the count (YouTube `hiddenSubscriberCount`): `followers` is `None` by
+    /// choice, and a stored count must not be shown as current.
+    pub followers_hidden: bool,
     /// Platform-specific extras (bio, counts, uploads playlist, owning Page, …) as JSON.
     pub extra: serde_json::Value,
 }

@@ -257,8 +257,16 @@ async fn fetch_and_store(
             {
                 if let Some(f) = p.followers {
                     store::set_followers_today(db, account, today, f, now).await?;
+                }
+                // A count the reply does not carry keeps the stored one; a count the creator hid
+                // is shown as hidden (today's snapshot stays without followers), not stale.
+                if p.followers.is_some() || p.followers_hidden {
                     social_account::Entity::update_many()
-                        .col_expr(social_account::Column::Followers, Expr::value(Some(f)))
+                        .col_expr(social_account::Column::Followers, Expr::value(p.followers))
+                        .col_expr(
+                            social_account::Column::FollowersHidden,
+                            Expr::value(p.followers_hidden),
+                        )
                         .filter(social_account::Column::Id.eq(account.id))
                         .exec(db)
                         .await?;

@@ -4,8 +4,11 @@
 //! impossible even when two pulls race.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, Set,
+};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -89,41 +92,68 @@ pub async fn upsert_media(
     Ok(Stored { media: stored, new })
 }
 
-/// Records `item`'s counters as captured at `now`, unless this pull did already.
-async fn capture(
+/// Records `item`'s counters as captured at `now`, unless this pull did already (the sync pulls
+/// and the campaign pulls both capture through here). A counter the reply does not carry (a
+/// private video has no `statistics`, a creator hid the like count) keeps its last captured
+/// value: NULL means "not sent", never "zero" or "erase". A reply with no counter at all records
+/// nothing.
+pub async fn capture(
     db: &impl ConnectionTrait,
     m: &media::Model,
     item: &MediaItem,
     now: DateTime<Utc>,
-) -> Result<(), sea_orm::DbErr> {
+) -> Result<bool, sea_orm::DbErr> {
+    let c = &item.metrics;
+    let sent = [
+        c.views,
+        c.reach,
+        c.likes,
+        c.comments,
+        c.shares,
+        c.saves,
+        c.engagements,
+        c.video_views,
+        c.replies,
+    ];
+    if sent.iter().all(Option::is_none) {
+        return Ok(false);
+    }
     let already = media_metric::Entity::find()
         .filter(media_metric::Column::MediaId.eq(m.id))
         .filter(media_metric::Column::CapturedAt.eq(now))
         .one(db)
         .await?;
     if already.is_some() {
-        return Ok(());
+        return Ok(false);
     }
-    let c = &item.metrics;
+    let last = media_metric::Entity::find()
+        .filter(media_metric::Column::MediaId.eq(m.id))
+        .filter(media_metric::Column::CapturedAt.lt(now))
+        .order_by_desc(media_metric::Column::CapturedAt)
+        .one(db)
+        .await?;
+    let or_last = |value: Option<i64>, stored: fn(&media_metric::Model) -> Option<i64>| {
+        value.or_else(|| last.as_ref().and_then(stored))
+    };
     media_metric::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(m.organization_id),
         media_id: Set(m.id),
         captured_at: Set(now),
-        views: Set(c.views),
-        reach: Set(c.reach),
-        likes: Set(c.likes),
-        comments: Set(c.comments),
-        shares: Set(c.shares),
-        saves: Set(c.saves),
-        engagements: Set(c.engagements),
-        video_views: Set(c.video_views),
-        replies: Set(c.replies),
-        extra: Set(None),
+        views: Set(or_last(c.views, |l| l.views)),
+        reach: Set(or_last(c.reach, |l| l.reach)),
+        likes: Set(or_last(c.likes, |l| l.likes)),
+        comments: Set(or_last(c.comments, |l| l.comments)),
+        shares: Set(or_last(c.shares, |l| l.shares)),
+        saves: Set(or_last(c.saves, |l| l.saves)),
+        engagements: Set(or_last(c.engagements, |l| l.engagements)),
+        video_views: Set(or_last(c.video_views, |l| l.video_views)),
+        replies: Set(or_last(c.replies, |l| l.replies)),
+        extra: Set(last.as_ref().and_then(|l| l.extra.clone())),
     }
     .insert(db)
     .await?;
-    Ok(())
+    Ok(true)
 }
 
 /// Upserts one day's account counters by (account, day).
@@ -160,26 +190,46 @@ pub async fn upsert_snapshot(
         extra: Set((!extra.is_empty()).then_some(Value::Object(extra))),
         fetched_at: Set(now),
     };
-    metric_snapshot::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([
-                metric_snapshot::Column::AccountId,
-                metric_snapshot::Column::Day,
-            ])
-            .update_columns([
-                metric_snapshot::Column::Followers,
-                metric_snapshot::Column::Views,
-                metric_snapshot::Column::Reach,
-                metric_snapshot::Column::Engagements,
-                metric_snapshot::Column::VideoViews,
-                metric_snapshot::Column::Extra,
-                metric_snapshot::Column::FetchedAt,
-            ])
-            .to_owned(),
+    // A re-read day keeps what this reply does not carry: YouTube's daily rows have no follower
+    // count, and a platform may drop a metric for a day it revised. NULL means "not sent".
+    let keep = |col: &str| {
+        Expr::cust(format!(
+            "COALESCE(\"excluded\".\"{col}\", \"metric_snapshot\".\"{col}\")"
+        ))
+    };
+    let mut on_conflict = OnConflict::columns([
+        metric_snapshot::Column::AccountId,
+        metric_snapshot::Column::Day,
+    ]);
+    on_conflict
+        .value(metric_snapshot::Column::Followers, keep("followers"))
+        .value(metric_snapshot::Column::Views, keep("views"))
+        .value(metric_snapshot::Column::Reach, keep("reach"))
+        .value(metric_snapshot::Column::Engagements, keep("engagements"))
+        .value(metric_snapshot::Column::VideoViews, keep("video_views"))
+        .value(
+            metric_snapshot::Column::Extra,
+            merge_json(db.get_database_backend(), "metric_snapshot", "extra"),
         )
+        .update_column(metric_snapshot::Column::FetchedAt);
+    metric_snapshot::Entity::insert(row)
+        .on_conflict(on_conflict)
         .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+/// The stored JSON object `table.col` with the keys of the incoming one laid over it: keys the
+/// reply did not send keep their stored values.
+fn merge_json(backend: DbBackend, table: &str, col: &str) -> Expr {
+    match backend {
+        DbBackend::Postgres => Expr::cust(format!(
+            "COALESCE(\"{table}\".\"{col}\", '{{}}'::jsonb) || COALESCE(\"excluded\".\"{col}\", '{{}}'::jsonb)"
+        )),
+        _ => Expr::cust(format!(
+            "json_patch(COALESCE(\"{table}\".\"{col}\", '{{}}'), COALESCE(\"excluded\".\"{col}\", '{{}}'))"
+        )),
+    }
 }
 
 /// The account's follower count on `day`'s snapshot when the platform's daily series has none
@@ -221,6 +271,19 @@ fn shares_json(shares: &[(String, f64)]) -> Option<Value> {
     ))
 }
 
+/// A breakdown column on re-pull: when the platform says the audience is unavailable (a
+/// statement, not an omission) the shares go; otherwise a breakdown this reply lacks keeps the
+/// stored one.
+fn shares_or_stored(unavailable: bool, col: &str) -> Expr {
+    if unavailable {
+        Expr::cust(format!("\"excluded\".\"{col}\""))
+    } else {
+        Expr::cust(format!(
+            "COALESCE(\"excluded\".\"{col}\", \"audience\".\"{col}\")"
+        ))
+    }
+}
+
 /// Upserts the account's audience row: the shares, or the platform's reason for having none.
 pub async fn upsert_audience(
     db: &impl ConnectionTrait,
@@ -228,7 +291,7 @@ pub async fn upsert_audience(
     value: &Audience,
     now: DateTime<Utc>,
 ) -> Result<(), sea_orm::DbErr> {
-    let (reason, age, gender, country) = match value {
+    let (reason, age, gender, country): (Option<String>, _, _, _) = match value {
         Audience::Available {
             age,
             gender,
@@ -241,6 +304,7 @@ pub async fn upsert_audience(
         ),
         Audience::Unavailable { reason } => (Some(reason.clone()), None, None, None),
     };
+    let unavailable = reason.is_some();
     let row = audience::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(account.organization_id),
@@ -256,10 +320,18 @@ pub async fn upsert_audience(
             OnConflict::column(audience::Column::AccountId)
                 .update_columns([
                     audience::Column::UnavailableReason,
-                    audience::Column::Age,
-                    audience::Column::Gender,
-                    audience::Column::Country,
                     audience::Column::FetchedAt,
+                ])
+                .values([
+                    (audience::Column::Age, shares_or_stored(unavailable, "age")),
+                    (
+                        audience::Column::Gender,
+                        shares_or_stored(unavailable, "gender"),
+                    ),
+                    (
+                        audience::Column::Country,
+                        shares_or_stored(unavailable, "country"),
+                    ),
                 ])
                 .to_owned(),
         )

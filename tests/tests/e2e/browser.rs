@@ -2,6 +2,9 @@
 //! driven over WebDriver with fantoccini): what a creator sees on a desktop and on a phone.
 //! Screenshots go to `test-artifacts/` at the workspace root.
 //!
+//! Every session has the outside network blocked (names other than 127.0.0.1/localhost do not
+//! resolve), so pages must work offline.
+//!
 //! Without Chromium the test prints `SKIPPED` and passes, unless `CREATORLINK_REQUIRE_SERVICES=1`
 //! (CI, which installs it), where a missing browser fails.
 
@@ -22,7 +25,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// A chromedriver process, stopped when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
     _profile: tempfile::TempDir,
@@ -35,7 +38,7 @@ impl Drop for Driver {
     }
 }
 
-fn browser_available() -> bool {
+pub(crate) fn browser_available() -> bool {
     let present = Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists();
     if !present {
         if services_required() {
@@ -46,7 +49,7 @@ fn browser_available() -> bool {
     present
 }
 
-async fn start_driver() -> Driver {
+pub(crate) async fn start_driver() -> Driver {
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
@@ -76,7 +79,7 @@ async fn start_driver() -> Driver {
     panic!("chromedriver did not start on port {port}");
 }
 
-async fn browser(driver: &Driver, width: u32, height: u32, phone: bool) -> Client {
+pub(crate) async fn browser(driver: &Driver, width: u32, height: u32, phone: bool) -> Client {
     let mut caps = json!({
         "goog:chromeOptions": {
             "binary": CHROMIUM,
@@ -84,6 +87,8 @@ async fn browser(driver: &Driver, width: u32, height: u32, phone: bool) -> Clien
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", "--hide-scrollbars",
+                // No outside network: every page must work from this machine alone.
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
                 format!("--user-data-dir={}", driver._profile.path().join(format!("{width}")).display()),
                 format!("--window-size={width},{height}"),
             ],
@@ -114,7 +119,7 @@ fn artifacts() -> PathBuf {
     dir
 }
 
-async fn screenshot(client: &Client, name: &str) {
+pub(crate) async fn screenshot(client: &Client, name: &str) {
     let png = client.screenshot().await.expect("a screenshot");
     assert!(png.starts_with(b"\x89PNG"), "a PNG");
     std::fs::write(artifacts().join(name), png).expect("write the screenshot");

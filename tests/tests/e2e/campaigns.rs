@@ -74,6 +74,7 @@ impl World {
             display_name: Set(None),
             avatar_url: Set(None),
             followers: Set(Some(followers)),
+            followers_hidden: Set(false),
             paired_account_id: Set(None),
             created_at: Set(now),
             updated_at: Set(now),

@@ -66,6 +66,7 @@ pub async fn account(
         display_name: Set(Some(format!("{} display", seed.handle))),
         avatar_url: Set(None),
         followers: Set(Some(1234)),
+        followers_hidden: Set(false),
         paired_account_id: Set(None),
         created_at: Set(now),
         updated_at: Set(now),

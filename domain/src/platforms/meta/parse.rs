@@ -152,6 +152,7 @@ pub(crate) fn page_profile(page: &MetaPage) -> Profile {
         display_name: page.name.clone(),
         avatar_url: None,
         followers: None,
+        followers_hidden: false,
         extra: json!({ "instagram_id": page.instagram.as_ref().map(|ig| ig.id.clone()) }),
     }
 }
@@ -181,6 +182,7 @@ pub(crate) fn parse_ig_user(body: &str, page_id: &str) -> Result<Profile, Platfo
         display_name: text("name"),
         avatar_url: text("profile_picture_url"),
         followers: number("followers_count"),
+        followers_hidden: false,
         extra: json!({
             "page_id": page_id,
             "biography": text("biography"),

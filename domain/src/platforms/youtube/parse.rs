@@ -103,6 +103,7 @@ pub(crate) fn parse_channel(body: &str) -> Result<Channel, PlatformError> {
             display_name: text("/snippet/title"),
             avatar_url: best_thumbnail(item.pointer("/snippet/thumbnails")),
             followers: subscribers,
+            followers_hidden: hidden,
             extra: json!({
                 "uploads_playlist": uploads_playlist,
                 "view_count": number("/statistics/viewCount"),
