@@ -473,7 +473,9 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
             crate::workers::run(ctx, crate::workers::termination()).await;
         }
         Command::Jobs { action } => {
-            let db = open_database(&config).await?;
+            // Migrated like the other commands, so a fresh database lists nothing instead of
+            // failing on a missing table.
+            let db = migrated_database(&config).await?;
             match action {
                 JobsAction::List { limit } => {
                     for job in jobs::dead::list(&db, limit).await? {

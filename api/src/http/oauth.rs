@@ -62,6 +62,14 @@ fn refusal(err: &DomainError, request_id: Uuid) -> HttpResponse {
         DomainError::Invalid { code, message, .. } => {
             (StatusCode::BAD_REQUEST, *code, message.clone())
         }
+        // The conflict's message names the profile holding the account: not for the creator.
+        DomainError::Conflict { code, .. } if *code == connect::ALREADY_ASSOCIATED => (
+            StatusCode::CONFLICT,
+            *code,
+            "This account is already on another creator profile. Ask whoever invited you to move \
+             it to yours, then connect it again."
+                .into(),
+        ),
         DomainError::Conflict { code, message } => (StatusCode::CONFLICT, *code, message.clone()),
         DomainError::Forbidden(message) => (StatusCode::FORBIDDEN, "FORBIDDEN", message.clone()),
         DomainError::Upstream { message, .. } => {
@@ -121,6 +129,11 @@ pub async fn start(
             request_id,
         );
     };
+    // An invite token is base64url; anything else is not sent back into a Location header.
+    let page_url = token
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        .then(|| format!("/connect/{token}"));
     let now = state.services.clock().now();
     let invite = match connect_invite::Entity::find()
         .filter(connect_invite::Column::TokenHash.eq(connect::token_hash(token)))
@@ -128,6 +141,12 @@ pub async fn start(
         .await
     {
         Ok(Some(i)) if i.revoked_at.is_none() && i.expires_at > now => i,
+        // Back to the Connect page, which tells an expired, withdrawn or unknown link apart from
+        // nothing and says what to do (ask for a new one).
+        Ok(_) if page_url.is_some() => {
+            tracing::warn!(target: "audit", %request_id, code = connect::codes::INVITE_INVALID, "connect refused");
+            return see_other(page_url.as_deref().unwrap_or_default());
+        }
         Ok(_) => {
             return refusal(
                 &DomainError::invalid(
@@ -140,10 +159,18 @@ pub async fn start(
         }
         Err(e) => return refusal(&DomainError::Database(e), request_id),
     };
+    let page_url = format!("/connect/{token}");
     let account_id = match query.account.as_deref() {
         Some(gid) => match ids::decode_as(NodeType::SocialAccount, gid) {
             Some(id) => Some(id),
-            None => return refusal(&DomainError::not_found("social account"), request_id),
+            None => {
+                return back_with_error(
+                    &page_url,
+                    &DomainError::not_found("social account"),
+                    platform,
+                    request_id,
+                )
+            }
         },
         None => None,
     };
@@ -157,7 +184,7 @@ pub async fn start(
             platform,
             invite_id: Some(invite.id),
             account_id,
-            redirect_to: Some(format!("/connect/{token}?notice=connected")),
+            redirect_to: Some(page_url.clone()),
         },
     )
     .await;
@@ -166,8 +193,54 @@ pub async fn start(
             .insert_header((header::LOCATION, url.to_string()))
             .insert_header(("Cache-Control", "no-store"))
             .finish(),
-        Err(e) => refusal(&e, request_id),
+        Err(e) => back_with_error(&page_url, &e, platform, request_id),
     }
+}
+
+fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to.to_owned()))
+        .insert_header(("Cache-Control", "no-store"))
+        .finish()
+}
+
+/// `to` with the outcome in its query (`notice=connected`, or `error=<CODE>&platform=…`, plus
+/// `missing=…` for permissions not granted) and `#notice`, where the page shows it.
+fn with_outcome(to: &str, pairs: &[(&str, &str)]) -> String {
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    let base = to.split('#').next().unwrap_or(to);
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}{query}#notice")
+}
+
+/// Sends the browser back to the page the flow started from with the error's code, logged once
+/// like [`refusal`]; the page words it for the creator (never another profile's data).
+fn back_with_error(
+    to: &str,
+    err: &DomainError,
+    platform: Platform,
+    request_id: Uuid,
+) -> HttpResponse {
+    let code = match err {
+        DomainError::NotFound { .. } => "NOT_FOUND",
+        DomainError::Invalid { code, .. } | DomainError::Conflict { code, .. } => code,
+        DomainError::Forbidden(_) => "FORBIDDEN",
+        DomainError::Upstream { message, .. } => {
+            tracing::warn!(%request_id, %message, "platform error during connect");
+            "UPSTREAM_UNAVAILABLE"
+        }
+        DomainError::Database(e) => {
+            tracing::error!(%request_id, error = %e, "internal error during connect");
+            "INTERNAL"
+        }
+    };
+    tracing::warn!(target: "audit", %request_id, code, "connect refused; back to the Connect page");
+    see_other(&with_outcome(
+        to,
+        &[("error", code), ("platform", platform.as_str())],
+    ))
 }
 
 #[derive(Deserialize)]
@@ -200,7 +273,7 @@ pub async fn callback(
         },
     )
     .await;
-    render(outcome, request_id)
+    render(outcome, platform, request_id)
 }
 
 #[derive(Deserialize)]
@@ -221,7 +294,7 @@ pub async fn select(state: web::Data<AppState>, form: web::Form<SelectForm>) -> 
         &form.page_id,
     )
     .await;
-    render(outcome, request_id)
+    render(outcome, Platform::Facebook, request_id)
 }
 
 fn platform_label(p: Platform) -> &'static str {
@@ -233,20 +306,50 @@ fn platform_label(p: Platform) -> &'static str {
     }
 }
 
-fn render(outcome: Result<Outcome, DomainError>, request_id: Uuid) -> HttpResponse {
+fn render(
+    outcome: Result<Outcome, connect::Failed>,
+    platform: Platform,
+    request_id: Uuid,
+) -> HttpResponse {
     use actix_web::http::StatusCode;
     match outcome {
-        Err(e) => refusal(&e, request_id),
+        Err(connect::Failed {
+            error,
+            back_to: Some(to),
+        }) => back_with_error(&to, &error, platform, request_id),
+        Err(failed) => refusal(&failed.error, request_id),
         Ok(Outcome::Linked {
             accounts,
             redirect_to: Some(to),
             ..
         }) => {
             tracing::info!(%request_id, accounts = accounts.len(), "connected; back to the invite page");
-            HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, to))
-                .insert_header(("Cache-Control", "no-store"))
-                .finish()
+            // A permission left unticked is not a success: the page names it and offers
+            // RECONNECT.
+            let missing: Vec<&str> = accounts
+                .iter()
+                .filter(|a| a.status != domain::LinkStatus::Linked)
+                .flat_map(|a| a.missing_scopes.iter().map(String::as_str))
+                .collect();
+            let to = if accounts
+                .iter()
+                .all(|a| a.status == domain::LinkStatus::Linked)
+            {
+                with_outcome(&to, &[("notice", "connected")])
+            } else {
+                let mut missing = missing;
+                missing.sort_unstable();
+                missing.dedup();
+                with_outcome(
+                    &to,
+                    &[
+                        ("error", connect::codes::SCOPES_MISSING),
+                        ("platform", platform.as_str()),
+                        ("missing", &missing.join(" ")),
+                    ],
+                )
+            };
+            see_other(&to)
         }
         Ok(Outcome::Linked { accounts, .. }) => {
             let items: String = accounts

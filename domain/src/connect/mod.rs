@@ -134,6 +134,30 @@ pub enum Outcome {
     },
 }
 
+/// A connect that failed: the error, and the page of this application the creator started from
+/// (the state's `redirect_to`) when it is still known, so the browser can be sent back there with
+/// the outcome instead of being left on a bare error page.
+#[derive(Debug)]
+pub struct Failed {
+    pub error: DomainError,
+    pub back_to: Option<String>,
+}
+
+impl From<DomainError> for Failed {
+    fn from(error: DomainError) -> Self {
+        Failed {
+            error,
+            back_to: None,
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for Failed {
+    fn from(e: sea_orm::DbErr) -> Self {
+        DomainError::from(e).into()
+    }
+}
+
 /// Hex SHA-256 of a token (states, selection tokens and invite tokens are stored this way).
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -267,7 +291,7 @@ async fn consume_state(
     hash: &str,
     provider: Provider,
     now: DateTime<Utc>,
-) -> DomainResult<oauth_state::Model> {
+) -> Result<oauth_state::Model, Failed> {
     let row = oauth_state::Entity::find()
         .filter(oauth_state::Column::StateHash.eq(hash))
         .one(db)
@@ -295,19 +319,24 @@ async fn consume_state(
     if updated.rows_affected == 1 {
         return Ok(row);
     }
-    if row.used_at.is_some() || row.expires_at > now {
-        Err(DomainError::invalid(
+    // A used state no longer holds its redirect (see above); an expired one still does.
+    let error = if row.used_at.is_some() || row.expires_at > now {
+        DomainError::invalid(
             codes::STATE_USED,
             Some("state"),
             "this sign-in was already completed; start again from the Connect button",
-        ))
+        )
     } else {
-        Err(DomainError::invalid(
+        DomainError::invalid(
             codes::STATE_EXPIRED,
             Some("state"),
             "this sign-in took longer than 10 minutes; start again from the Connect button",
-        ))
-    }
+        )
+    };
+    Err(Failed {
+        error,
+        back_to: row.redirect_to.filter(|_| row.used_at.is_none()),
+    })
 }
 
 /// Fails when the invite the flow started from was revoked or expired meanwhile.
@@ -336,16 +365,33 @@ async fn check_invite(
 }
 
 /// Finishes a connect on the platform's callback. Every failure leaves the database unchanged
-/// except the state, which is spent either way.
+/// except the state, which is spent either way; it names the page the flow started from when
+/// the state did.
 #[tracing::instrument(skip_all, fields(provider = callback.provider.as_str()))]
 pub async fn complete(
     db: &(impl ConnectionTrait + TransactionTrait),
     keyring: &Keyring,
     clients: &Clients,
     callback: Callback,
-) -> DomainResult<Outcome> {
+) -> Result<Outcome, Failed> {
     let now = clients.now();
     let state = consume_state(db, &token_hash(&callback.state), callback.provider, now).await?;
+    complete_consumed(db, keyring, clients, callback, &state, now)
+        .await
+        .map_err(|error| Failed {
+            error,
+            back_to: state.redirect_to.clone(),
+        })
+}
+
+async fn complete_consumed(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    keyring: &Keyring,
+    clients: &Clients,
+    callback: Callback,
+    state: &oauth_state::Model,
+    now: DateTime<Utc>,
+) -> DomainResult<Outcome> {
     if let Some(error) = callback.error.as_deref() {
         tracing::info!(%error, "the creator did not grant access");
         return Err(DomainError::invalid(
@@ -365,7 +411,7 @@ pub async fn complete(
                 "the platform sent no code",
             )
         })?;
-    check_invite(db, &state, now).await?;
+    check_invite(db, state, now).await?;
     let verifier = state
         .pkce_verifier
         .as_deref()
@@ -381,9 +427,9 @@ pub async fn complete(
         .await
         .map_err(platform_error)?;
     if callback.provider == Provider::Meta {
-        return grant::meta_after_exchange(db, keyring, clients, &state, tokens).await;
+        return grant::meta_after_exchange(db, keyring, clients, state, tokens).await;
     }
-    grant::link_grant(db, keyring, clients, &state, tokens, None).await
+    grant::link_grant(db, keyring, clients, state, tokens, None).await
 }
 
 /// The token set of a pending Meta grant, serialized for sealing (never logged).
@@ -429,7 +475,7 @@ pub async fn choose_page(
     clients: &Clients,
     selection: &str,
     page_id: &str,
-) -> DomainResult<Outcome> {
+) -> Result<Outcome, Failed> {
     let now = clients.now();
     let hash = token_hash(selection);
     let invalid = || {
@@ -463,23 +509,29 @@ pub async fn choose_page(
         .filter(oauth_state::Column::ExpiresAt.gt(now))
         .exec(db)
         .await?;
+    let back_to = state.redirect_to.clone();
+    let failed = |error| Failed {
+        error,
+        back_to: back_to.clone(),
+    };
     let sealed = state.pending_grant.as_deref().ok_or_else(invalid)?;
     if taken.rows_affected != 1 {
         return Err(if state.expires_at <= now {
-            DomainError::invalid(
+            failed(DomainError::invalid(
                 codes::STATE_EXPIRED,
                 Some("selection"),
                 "the Page selection took longer than 10 minutes; start again from the Connect button",
-            )
+            ))
         } else {
-            invalid()
+            invalid().into()
         });
     }
     let json = keyring
         .open(sealed, &Aad::new(state.id, TokenKind::Access))
-        .map_err(|_| invalid())?;
-    let pending: PendingGrant = serde_json::from_str(json.expose()).map_err(|_| invalid())?;
-    check_invite(db, &state, now).await?;
+        .map_err(|_| failed(invalid()))?;
+    let pending: PendingGrant =
+        serde_json::from_str(json.expose()).map_err(|_| failed(invalid()))?;
+    check_invite(db, &state, now).await.map_err(failed)?;
     grant::link_grant(
         db,
         keyring,
@@ -489,6 +541,7 @@ pub async fn choose_page(
         Some(page_id),
     )
     .await
+    .map_err(failed)
 }
 
 /// Keeps a Meta grant on its state row until the creator picks a Page; returns the selection token.

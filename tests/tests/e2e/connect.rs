@@ -308,13 +308,15 @@ async fn connecting_an_account_held_by_another_profile_is_a_conflict_and_stores_
     let (status, body) = connect(&app, &second, "TIKTOK", "tiktok_leo").await;
     assert_eq!(status, 409, "{body}");
     assert!(body.contains("ACCOUNT_ALREADY_ASSOCIATED"), "{body}");
+    // Whoever logged in on the platform sees the conflict, never the profile holding the
+    // account (the organization finds it through the API).
     assert!(
-        body.contains("already associated with another profile"),
+        body.contains("already on another creator profile"),
         "{body}"
     );
     assert!(
-        body.contains("Leo (old profile)"),
-        "the page names the holder: {body}"
+        !body.contains("Leo (old profile)"),
+        "the page does not name the holder: {body}"
     );
     assert_eq!(
         social_account::Entity::find()
@@ -802,20 +804,42 @@ async fn the_start_endpoint_needs_a_valid_invite(backend: Backend) {
     let back = consent(&app, &authorize, "tiktok_leo", None).await;
     let (status, to) = callback(&app, &back).await;
     assert_eq!(status, 303, "back to the invite page");
-    assert_eq!(to, format!("/connect/{token}?notice=connected"));
+    assert_eq!(to, format!("/connect/{token}?notice=connected#notice"));
     let states = oauth_state::Entity::find().all(&db).await.expect("states");
     assert!(
         states.iter().all(|s| s.redirect_to.is_none()),
         "the invite link does not stay in the database"
     );
 
+    // An unknown (or expired, or withdrawn) invite goes back to its Connect page, which says
+    // the link does not work and what to do; a token that cannot be one is refused here.
     let bad = app
         .client
         .get(app.url("/oauth/tiktok/start?invite=not-an-invite"))
         .send()
         .await
         .expect("start");
-    assert_eq!(bad.status(), 400);
+    assert_eq!(bad.status(), 303);
+    assert_eq!(location(&bad), "/connect/not-an-invite");
+    let page = app
+        .client
+        .get(app.url("/connect/not-an-invite"))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), 404);
+    assert!(page
+        .text()
+        .await
+        .expect("html")
+        .contains("Ask whoever sent it for a new one"));
+    let garbage = app
+        .client
+        .get(app.url("/oauth/tiktok/start?invite=..%2Fevil"))
+        .send()
+        .await
+        .expect("start");
+    assert_eq!(garbage.status(), 400);
     let unknown = app
         .client
         .get(app.url("/oauth/myspace/start?invite=x"))

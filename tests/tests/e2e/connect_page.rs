@@ -373,7 +373,7 @@ async fn adding_an_account_by_url_on_the_page_shows_it_or_the_typed_error(backen
         .to_owned();
     let html = page.text().await.expect("html");
     assert!(
-        html.contains(&format!(r#"action="/connect/{token}/accounts""#)),
+        html.contains(&format!(r#"action="/connect/{token}/accounts#add""#)),
         "the page has the add form"
     );
     let add = |input: &str, platform: &str, csrf_field: &str| {
@@ -433,7 +433,7 @@ async fn adding_an_account_by_url_on_the_page_shows_it_or_the_typed_error(backen
     assert_eq!(ok.status(), 303);
     assert_eq!(
         ok.headers()["location"],
-        format!("/connect/{token}?notice=added")
+        format!("/connect/{token}?notice=added#notice")
     );
     let html = app
         .bare_client
@@ -485,7 +485,114 @@ async fn adding_an_account_by_url_on_the_page_shows_it_or_the_typed_error(backen
     assert_eq!(accounts(&db).await, 2);
 }
 
+/// What a redirect back to the page says is worded by the page: only known codes, only the
+/// permissions the platform really requires, never text from the query.
+async fn the_page_words_outcomes_itself_and_echoes_nothing_from_the_query(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let db = app.db.connect().await;
+    let org = app.org;
+    let org_name = domain::organizations::get(&db, org)
+        .await
+        .expect("org")
+        .name;
+    let profile = fixtures::profile(&db, org, "Ana").await;
+    let now = Utc::now();
+    for (handle, followers, hidden) in [("ana.one", 1_200, false), ("ana.two", 5_000, true)] {
+        let id = fixtures::account(
+            &db,
+            org,
+            profile,
+            AccountSeed {
+                platform: Platform::Tiktok,
+                handle,
+                platform_user_id: None,
+                link: LinkSeed::Authenticated {
+                    at: now - Duration::days(1),
+                    marker: handle.into(),
+                    provider_user_id: None,
+                },
+            },
+        )
+        .await;
+        use sea_orm::{ActiveModelTrait, Set};
+        domain::entities::social_account::ActiveModel {
+            id: Set(id),
+            followers: Set(Some(followers)),
+            followers_hidden: Set(hidden),
+            ..Default::default()
+        }
+        .update(&db)
+        .await
+        .expect("followers");
+    }
+    let (_, token) =
+        domain::invites::create(&db, org, profile, None, &domain::Actor::system("test"))
+            .await
+            .expect("invite");
+    let page = |query: &str| {
+        let url = app.url(&format!("/connect/{token}?{query}"));
+        let client = app.client.clone();
+        async move {
+            let response = client.get(url).send().await.expect("page");
+            assert_eq!(response.status(), 200);
+            response.text().await.expect("html")
+        }
+    };
+
+    let html = page("").await;
+    assert!(
+        html.contains("Total followers of linked accounts: <strong>1,200</strong>"),
+        "a hidden count is not added in: {html}"
+    );
+    assert!(html.contains("Follower count hidden on TikTok"));
+    assert!(html.contains(&format!("<strong>{org_name}</strong> asks you to connect")));
+
+    let html = page(
+        "error=SCOPES_MISSING&platform=TIKTOK&missing=video.list+%3Cb%3Eevil%3C%2Fb%3E+made.up",
+    )
+    .await;
+    assert!(
+        html.contains("\u{201c}video.list\u{201d} was not granted on TikTok"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("evil") && !html.contains("made.up"),
+        "{html}"
+    );
+    assert!(html.contains(&format!(r#"href="/oauth/tiktok/start?invite={token}""#)));
+
+    let html = page("error=ACCOUNT_ALREADY_ASSOCIATED&platform=TIKTOK").await;
+    assert!(
+        html.contains(&format!("Ask {org_name} to move it to your profile")),
+        "{html}"
+    );
+
+    let html = page("error=%3Cscript%3E&platform=%3Cscript%3E").await;
+    assert!(
+        html.contains("Something went wrong, and nothing was changed"),
+        "{html}"
+    );
+    assert!(!html.contains("<script"), "{html}");
+    assert!(!html.contains("Try again"), "no platform, no retry link");
+
+    let html = page("error=ACCESS_DENIED&platform=YOUTUBE").await;
+    assert!(
+        html.contains("you cancelled on YouTube") && html.contains(">Try again<"),
+        "{html}"
+    );
+
+    assert!(page("notice=connected").await.contains(r#"id="notice""#));
+    let html = page("notice=%3Cscript%3E").await;
+    assert!(
+        !html.contains(r#"id="notice""#),
+        "an unknown notice shows nothing"
+    );
+}
+
 on_both_backends!(
+    the_page_words_outcomes_itself_and_echoes_nothing_from_the_query,
     an_invite_opens_a_page_with_every_account_its_badge_dates_and_actions,
     an_unknown_expired_or_revoked_invite_shows_the_same_page,
     a_bad_invite_request_is_a_user_error,
@@ -531,7 +638,7 @@ async fn unlink_and_remove_on_the_page_need_this_browsers_csrf_token(backend: Ba
             .await
             .expect("invite");
     let back = connect_from_invite(&app, &token, "tiktok", "tiktok_leo").await;
-    assert_eq!(back, format!("/connect/{token}?notice=connected"));
+    assert_eq!(back, format!("/connect/{token}?notice=connected#notice"));
     let page = app.client.get(app.url(&back)).send().await.expect("page");
     let cookie = page
         .headers()
@@ -605,7 +712,7 @@ async fn unlink_and_remove_on_the_page_need_this_browsers_csrf_token(backend: Ba
     assert_eq!(ok.status(), 303);
     assert_eq!(
         ok.headers()["location"],
-        format!("/connect/{token}?notice=unlinked")
+        format!("/connect/{token}?notice=unlinked#notice")
     );
     let link = fixtures::link_of(&db, account.id).await;
     assert_eq!(link.invalid_reason, Some(InvalidReason::Unlinked));

@@ -14,6 +14,7 @@ mod canary;
 mod cli;
 mod connect;
 mod connect_page;
+mod docs;
 mod durable_jobs;
 mod events;
 mod fidelity;

@@ -119,22 +119,13 @@ fn same_origin(req: &HttpRequest, public_url: &str, origin: &str) -> bool {
         })
 }
 
-/// Optional one-line notices passed back in the query after a redirect.
+/// The outcome passed back in the query after a redirect (see `page::notice_for`).
 #[derive(serde::Deserialize)]
 pub struct PageQuery {
     notice: Option<String>,
     error: Option<String>,
-}
-
-fn notice_text(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "connected" => "Connected. Thank you!",
-        "unlinked" => "Unlinked: we no longer read this account's data.",
-        "removed" => "The account was removed from this profile.",
-        "added" => "Account added. Connect it so we can read its data.",
-        "failed" => "Something went wrong. Please try again.",
-        _ => return None,
-    })
+    platform: Option<String>,
+    missing: Option<String>,
 }
 
 /// `GET /connect/{token}`.
@@ -162,36 +153,34 @@ pub async fn show(
     if let Err(e) = domain::invites::mark_opened(&state.db, &invite).await {
         tracing::warn!(error = %e, invite_id = %invite.id, "cannot note that an invite was opened");
     }
-    let notice = match (&query.notice, &query.error) {
-        (_, Some(code)) => notice_text(code).map(|t| page::Notice {
-            ok: false,
-            text: t.to_owned(),
-        }),
-        (Some(code), None) => notice_text(code).map(|t| page::Notice {
-            ok: true,
-            text: t.to_owned(),
-        }),
-        _ => None,
+    let outcome = page::Outcome {
+        notice: query.notice.as_deref(),
+        error: query.error.as_deref(),
+        platform: query.platform.as_deref(),
+        missing: query.missing.as_deref(),
     };
     render_page(
         &state,
         &req,
         &token,
+        &invite,
         actix_web::http::StatusCode::OK,
-        notice,
+        Some(outcome),
         page::AddForm::default(),
         &profile,
         &accounts,
     )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
-fn render_page(
+async fn render_page(
     state: &AppState,
     req: &HttpRequest,
     token: &str,
+    invite: &domain::entities::connect_invite::Model,
     status: actix_web::http::StatusCode,
-    notice: Option<page::Notice>,
+    outcome: Option<page::Outcome<'_>>,
     add: page::AddForm,
     profile: &domain::entities::creator_profile::Model,
     accounts: &[(
@@ -199,10 +188,21 @@ fn render_page(
         Option<domain::entities::link::Model>,
     )],
 ) -> HttpResponse {
+    let org =
+        match domain::organizations::get(&state.db, domain::OrgId::new(invite.organization_id))
+            .await
+        {
+            Ok(org) => org,
+            Err(e) => return failure(&e),
+        };
+    let clients = &state.services.clients;
+    let notice = outcome
+        .and_then(|o| page::notice_for(&o, token, &org.name, |p| clients.get(p).required_scopes()));
     let (csrf, fresh) = csrf_of(req);
     let cx = page::PageContext {
         token,
         csrf: &csrf,
+        org_name: &org.name,
         now: Utc::now(),
         window: chrono::Duration::days(i64::from(state.config.links.expiring_window_days)),
         notice,
@@ -306,20 +306,21 @@ pub async fn add_account(
         domain::Actor::Invite(invite.id),
     )
     .await;
-    let error =
-        match added {
-            Ok(_) => return back_to(&token, "notice", "added"),
-            Err(domain::accounts::service::AddAccountError::AlreadyAssociated { .. }) => (
-                domain::accounts::service::ACCOUNT_ALREADY_ASSOCIATED.to_owned(),
-                "This account is already on another profile. Ask whoever sent you this link to \
-             move it to yours."
-                    .to_owned(),
-            ),
-            Err(domain::accounts::service::AddAccountError::Other(
-                domain::DomainError::Invalid { code, message, .. },
-            )) => (code.to_owned(), message),
-            Err(domain::accounts::service::AddAccountError::Other(e)) => return failure(&e),
-        };
+    let error = match added {
+        Ok(_) => return back_to(&token, "notice", "added"),
+        Err(domain::accounts::service::AddAccountError::AlreadyAssociated { .. }) => (
+            domain::accounts::service::ACCOUNT_ALREADY_ASSOCIATED.to_owned(),
+            "This account is already on another creator profile. Ask whoever sent you this link \
+             to move it to yours."
+                .to_owned(),
+        ),
+        Err(domain::accounts::service::AddAccountError::Other(domain::DomainError::Invalid {
+            code,
+            message,
+            ..
+        })) => (code.to_owned(), message),
+        Err(domain::accounts::service::AddAccountError::Other(e)) => return failure(&e),
+    };
     let (profile, accounts) = match domain::invites::roster(&state.db, &invite).await {
         Ok(r) => r,
         Err(e) => return failure(&e),
@@ -328,6 +329,7 @@ pub async fn add_account(
         &state,
         &req,
         &token,
+        &invite,
         actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
         None,
         page::AddForm {
@@ -338,11 +340,15 @@ pub async fn add_account(
         &profile,
         &accounts,
     )
+    .await
 }
 
 fn back_to(token: &str, param: &str, code: &str) -> HttpResponse {
     HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, format!("/connect/{token}?{param}={code}")))
+        .insert_header((
+            header::LOCATION,
+            format!("/connect/{token}?{param}={code}#notice"),
+        ))
         .finish()
 }
 

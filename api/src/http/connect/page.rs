@@ -11,6 +11,8 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 pub struct PageContext<'a> {
     pub token: &'a str,
     pub csrf: &'a str,
+    /// The organization asking for access (named in the header and in next steps).
+    pub org_name: &'a str,
     pub now: DateTime<Utc>,
     pub window: chrono::Duration,
     /// A one-line message after a form post or a return from a platform.
@@ -29,10 +31,167 @@ pub struct AddForm {
     pub error: Option<(String, String)>,
 }
 
-/// A message shown at the top of the page.
+/// A message shown at the top of the page (`#notice`, where a redirect lands), with the next
+/// step when there is one.
 pub struct Notice {
     pub ok: bool,
     pub text: String,
+    /// A link (href, label, accessible name) such as RECONNECT or Try again.
+    pub action: Option<(String, String, String)>,
+}
+
+impl Notice {
+    fn ok(text: impl Into<String>) -> Self {
+        Notice {
+            ok: true,
+            text: text.into(),
+            action: None,
+        }
+    }
+
+    fn error(text: impl Into<String>) -> Self {
+        Notice {
+            ok: false,
+            text: text.into(),
+            action: None,
+        }
+    }
+}
+
+/// What a redirect back to the page said: `notice=<code>`, or `error=<CODE>` with the
+/// `platform` it concerns and the permissions `missing`.
+#[derive(Default)]
+pub struct Outcome<'q> {
+    pub notice: Option<&'q str>,
+    pub error: Option<&'q str>,
+    pub platform: Option<&'q str>,
+    pub missing: Option<&'q str>,
+}
+
+fn platform_of(name: &str) -> Option<Platform> {
+    [
+        Platform::Instagram,
+        Platform::Facebook,
+        Platform::Tiktok,
+        Platform::Youtube,
+    ]
+    .into_iter()
+    .find(|p| p.as_str() == name)
+}
+
+/// The message for an outcome, worded for the creator, with the next step: try again, reconnect
+/// with the missing permission named, or ask the organization. Unknown codes show nothing; the
+/// query is the creator's own (it follows their invite link), but only known permission names
+/// are echoed, so a crafted link cannot put words on the page.
+pub fn notice_for(
+    outcome: &Outcome<'_>,
+    token: &str,
+    org: &str,
+    required_scopes: impl Fn(Provider) -> &'static [&'static str],
+) -> Option<Notice> {
+    let platform = outcome.platform.and_then(platform_of);
+    let known = platform.map_or(&[][..], |p| required_scopes(p.provider()));
+    let on = platform.map_or(String::new(), |p| format!(" on {}", platform_name(p)));
+    let retry = |label: &str| {
+        platform.map(|p| {
+            (
+                start_url(p.provider(), token, None),
+                label.to_owned(),
+                format!("{label}: connect {} again", platform_name(p)),
+            )
+        })
+    };
+    let with_retry = |text: String, label: &str| Notice {
+        ok: false,
+        text,
+        action: retry(label),
+    };
+    if let Some(code) = outcome.error {
+        return Some(match code {
+            domain::connect::codes::SCOPES_MISSING => {
+                let known: Vec<&str> = outcome
+                    .missing
+                    .unwrap_or_default()
+                    .split([' ', ','])
+                    .filter(|s| known.contains(s))
+                    .collect();
+                let which = match known.as_slice() {
+                    [] => "some permissions".to_owned(),
+                    [one] => format!("the permission \u{201c}{one}\u{201d}"),
+                    many => format!(
+                        "the permissions {}",
+                        many.iter()
+                            .map(|s| format!("\u{201c}{s}\u{201d}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                with_retry(
+                    format!(
+                        "Not connected: {which} was not granted{on}. We need it to read your \
+                         data (read-only). Reconnect and leave every permission ticked."
+                    ),
+                    "RECONNECT",
+                )
+            }
+            domain::connect::codes::ACCESS_DENIED => with_retry(
+                format!("Nothing was connected: you cancelled{on}. You can try again whenever you like."),
+                "Try again",
+            ),
+            domain::connect::codes::STATE_EXPIRED => with_retry(
+                format!("Nothing was connected: the sign-in{on} took longer than 10 minutes."),
+                "Try again",
+            ),
+            domain::connect::codes::STATE_USED | domain::connect::codes::STATE_INVALID => {
+                with_retry(
+                    "Nothing was connected: this sign-in was already finished or is not valid any more.".to_owned(),
+                    "Try again",
+                )
+            }
+            domain::connect::ALREADY_ASSOCIATED => Notice::error(format!(
+                "Nothing was connected: this account is already on another creator profile at \
+                 {org}. Ask {org} to move it to your profile, then connect it again."
+            )),
+            domain::connect::codes::NOT_ELIGIBLE => with_retry(
+                format!(
+                    "Not connected: Instagram accounts must be professional (Business or Creator) \
+                     accounts attached to a Facebook Page you manage. Change that in the Instagram \
+                     app, then try again; {org} can help."
+                ),
+                "Try again",
+            ),
+            domain::connect::codes::NO_CHANNEL => with_retry(
+                "Not connected: that Google account has no YouTube channel. Try again and pick the Google account that owns your channel.".to_owned(),
+                "Try again",
+            ),
+            domain::connect::codes::PLATFORM_MISMATCH | "ACCOUNT_MISMATCH" => with_retry(
+                format!(
+                    "Not connected: you logged in{on} as a different account from the one you \
+                     are reconnecting. Try again and log in as that account."
+                ),
+                "Try again",
+            ),
+            "NOT_FOUND" => Notice::error(
+                "That account is no longer on this profile. The list below is up to date.",
+            ),
+            _ => with_retry(
+                format!(
+                    "Something went wrong{on}, and nothing was changed. Please try again in a few \
+                     minutes; if it keeps failing, ask {org} to help."
+                ),
+                "Try again",
+            ),
+        });
+    }
+    Some(match outcome.notice? {
+        "connected" => Notice::ok("Connected. Thank you!"),
+        "unlinked" => Notice::ok("Unlinked: we no longer read this account's data."),
+        "removed" => Notice::ok("The account was removed from this profile."),
+        "added" => Notice::ok(
+            "Account added. It is not authenticated yet: press CONNECT on it so we can read its data.",
+        ),
+        _ => return None,
+    })
 }
 
 const STYLE: &str = r#"
@@ -61,14 +220,19 @@ a.button, button { display:inline-block; min-height:44px; padding:.6rem 1rem; bo
 a.primary, button.primary { background:#1d4ed8; color:#fff; }
 button.secondary { background:#fff; color:#1f2937; border-color:#9ca3af; }
 button.danger { background:#fff; color:var(--red); border-color:var(--red); }
-a.button:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible { outline:3px solid #f59e0b; outline-offset:2px; }
+a.button:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, .notice:focus { outline:3px solid #111827; outline-offset:2px; }
 .connect-new { display:grid; gap:.5rem; grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr)); }
 form.add { display:grid; gap:.5rem; }
 label { font-weight:600; }
 input[type=text], select { font:inherit; padding:.6rem; border:2px solid #9ca3af; border-radius:.5rem; width:100%; min-height:44px; }
 .notice { padding:.75rem 1rem; border-radius:.5rem; margin-bottom:1rem; }
 .notice-ok { background:#dcfce7; color:#14532d; } .notice-error { background:#fee2e2; color:#7f1d1d; }
-.hint { color:#4b5563; font-size:.925rem; margin:.25rem 0 0; }
+.hint { color:#4b5563; font-size:.925rem; margin:.25rem 0 .5rem; }
+.asker { background:#e0e7ff; color:#1e1b4b; padding:.75rem 1rem; border-radius:.5rem; margin:0 0 .5rem; }
+.total { font-size:1.05rem; margin:.25rem 0 .75rem; }
+.followers { margin:0; color:#374151; }
+.notice p.notice-text { margin:0 0 .5rem; } .notice p.notice-text:only-child { margin:0; }
+.help { color:#374151; margin-top:1.5rem; }
 "#;
 
 fn platform_name(p: Platform) -> &'static str {
@@ -119,12 +283,59 @@ fn day(t: DateTime<Utc>) -> String {
     t.format("%-d %b %Y").to_string()
 }
 
+/// `12,345`.
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+fn derived_status(cx: &PageContext<'_>, link: Option<&link::Model>) -> LinkStatus {
+    derive(
+        &LinkState {
+            stored: link.map_or(LinkStatus::NotLinked, |l| l.status),
+            invalid_reason: link.and_then(|l| l.invalid_reason),
+            authenticated_at: link.and_then(|l| l.authenticated_at),
+            expires_at: link.and_then(|l| l.expires_at),
+        },
+        cx.now,
+        cx.window,
+    )
+    .status
+}
+
 /// The whole page.
 pub fn render(
     cx: &PageContext<'_>,
     profile: &creator_profile::Model,
     accounts: &[(social_account::Model, Option<link::Model>)],
 ) -> Markup {
+    let linked: Vec<&social_account::Model> = accounts
+        .iter()
+        .filter(|(_, l)| {
+            matches!(
+                derived_status(cx, l.as_ref()),
+                LinkStatus::Linked | LinkStatus::ExpiringSoon
+            )
+        })
+        .map(|(a, _)| a)
+        .collect();
+    // A hidden count (the creator hides it on the platform) is not added in.
+    let followers: i64 = linked
+        .iter()
+        .filter(|a| !a.followers_hidden)
+        .filter_map(|a| a.followers)
+        .sum();
+    let org = cx.org_name;
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -138,12 +349,20 @@ pub fn render(
             }
             body {
                 main {
-                    @if let Some(notice) = &cx.notice {
-                        div class=(if notice.ok { "notice notice-ok" } else { "notice notice-error" }) role="status" {
-                            (notice.text)
-                        }
+                    p.asker #asker {
+                        strong { (org) } " asks you to connect your social accounts to your creator profile, read-only, so they can see your posts' real metrics."
                     }
                     h1 { "Connect your accounts for " (profile.name) }
+                    @if let Some(notice) = &cx.notice {
+                        div #notice tabindex="-1"
+                            class=(if notice.ok { "notice notice-ok" } else { "notice notice-error" })
+                            role=(if notice.ok { "status" } else { "alert" }) {
+                            p.notice-text { (notice.text) }
+                            @if let Some((href, label, aria)) = &notice.action {
+                                a.button.primary href=(href) aria-label=(aria) { (label) }
+                            }
+                        }
+                    }
                     section.card aria-labelledby="promises-title" {
                         h2 #promises-title { "How connecting works" }
                         ul.promises {
@@ -153,7 +372,11 @@ pub fn render(
                             li { strong { "You can revoke access at any time," } " here with UNLINK or in the platform's own settings. Your account itself is not affected." }
                         }
                     }
-                    h2 #accounts-title { "Your accounts" }
+                    h2 #accounts-title { "Your social accounts" }
+                    p.total #total-followers {
+                        "Total followers of linked accounts: " strong { (thousands(followers)) }
+                        " (" (linked.len()) " of " (accounts.len()) " accounts linked)"
+                    }
                     @if accounts.is_empty() {
                         p { "No accounts yet. Connect one below." }
                     } @else {
@@ -163,8 +386,9 @@ pub fn render(
                             }
                         }
                     }
-                    h2 #connect-title { "Connect an account" }
+                    h2 #connect-title { @if accounts.is_empty() { "Connect an account" } @else { "+ Add another account" } }
                     section.card aria-labelledby="connect-title" {
+                        p.hint { strong { "Connect" } " adds an account and authenticates it, so we can read its data. You can connect several accounts of each platform." }
                         div.connect-new {
                             @for provider in [Provider::Meta, Provider::Tiktok, Provider::Google] {
                                 a.button.primary href=(start_url(provider, cx.token, None))
@@ -175,10 +399,11 @@ pub fn render(
                         }
                         p.hint { "Instagram accounts must be professional (Business or Creator) and attached to a Facebook Page; one Facebook login connects the Page and its Instagram account together." }
                     }
-                    h2 #add-title { "Add an account by its link" }
-                    section.card aria-labelledby="add-title" {
+                    h2 #add-title { "Add account by its link" }
+                    section.card #add aria-labelledby="add-title" {
                         (add_form(cx))
                     }
+                    p.help { "Questions? " (org) " sent you this link and can help." }
                 }
             }
         }
@@ -233,17 +458,35 @@ fn account_item(
                 day(e)
             )
         }
+        (LinkStatus::Invalid, Some(a), _) => format!(
+            "{} Last authenticated on {}.",
+            reason_text(derived.invalid_reason),
+            day(a)
+        ),
         (LinkStatus::Invalid, _, _) => reason_text(derived.invalid_reason).to_owned(),
         _ => "Not connected yet: connect it so we can read its data.".to_owned(),
     };
     let global_id = crate::graphql::ids::encode_named("SocialAccount", account.id);
     let provider = account.platform.provider();
-    let who = format!("@{}", account.handle);
+    // A Facebook Page is known by its name (its "handle" is a number); others by their handle.
+    let who = match (account.platform, account.display_name.as_deref()) {
+        (Platform::Facebook, Some(name)) if !name.trim().is_empty() => name.to_owned(),
+        _ => format!("@{}", account.handle),
+    };
+    let kind = match account.platform {
+        Platform::Facebook => "Facebook Page",
+        other => platform_name(other),
+    };
     html! {
         li.account data-platform=(account.platform.as_str()) data-status=(derived.status.as_str()) {
             div.account-head {
-                span.who { (who) " " span.platform { "on " (platform_name(account.platform)) } }
+                span.who { (who) " " span.platform { "on " (kind) } }
                 span class=(class) title=(dates) data-status=(derived.status.as_str()) { (label) }
+            }
+            @if account.followers_hidden {
+                p.followers { "Follower count hidden on " (platform_name(account.platform)) }
+            } @else if let Some(n) = account.followers {
+                p.followers { (thousands(n)) " followers" }
             }
             p.dates { (dates) }
             div.actions {
@@ -280,7 +523,7 @@ fn add_form(cx: &PageContext<'_>) -> Markup {
         Platform::Youtube,
     ];
     html! {
-        form.add method="post" action={ "/connect/" (cx.token) "/accounts" } {
+        form.add method="post" action={ "/connect/" (cx.token) "/accounts#add" } {
             input type="hidden" name="csrf" value=(cx.csrf);
             @if let Some((code, message)) = &cx.add.error {
                 div.notice.notice-error #add-error role="alert" data-error-code=(code) { (message) }
@@ -304,7 +547,7 @@ fn add_form(cx: &PageContext<'_>) -> Markup {
                     option value=(p.as_str()) selected[cx.add.platform == Some(p)] { (platform_name(p)) }
                 }
             }
-            p.hint #add-hint { "For example https://www.tiktok.com/@yourname or https://www.youtube.com/@yourchannel. Adding shows the account here; connect it afterwards so we can read its data." }
+            p.hint #add-hint { "For example https://www.tiktok.com/@yourname or https://www.youtube.com/@yourchannel. Adding is not authenticating: it shows the account on your profile; press CONNECT on it afterwards so we can read its data." }
             button.secondary type="submit" { "ADD ACCOUNT" }
         }
     }
