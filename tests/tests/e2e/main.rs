@@ -30,6 +30,7 @@ mod refresh;
 mod refresh_processes;
 mod schema;
 mod seed;
+mod trust;
 mod vault;
 mod webhooks;
 
