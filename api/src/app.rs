@@ -405,14 +405,18 @@ impl Application {
             App::new()
                 .wrap(metrics.clone())
                 .wrap_fn(|req, srv| {
-                    // One line per request: method, route and status; never the query string,
-                    // which can carry OAuth codes.
+                    // One line per request: method, route and status; never the query string
+                    // (OAuth codes and states), never a path's secrets (invite links).
                     let started = Instant::now();
                     let method = req.method().to_string();
-                    let path = req.path().to_owned();
+                    let raw_path = req.path().to_owned();
                     let fut = srv.call(req);
                     async move {
                         let res = fut.await?;
+                        let path = crate::http::loggable_path(
+                            res.request().match_pattern().as_deref(),
+                            &raw_path,
+                        );
                         tracing::info!(
                             target: "http",
                             %method,

@@ -166,6 +166,14 @@ pub enum InviteAction {
         #[arg(long)]
         expires_in: Option<i64>,
     },
+    /// Revoke an invite: its Connect page and every sign-in begun from it stop working at once.
+    Revoke {
+        /// The organization: its id or its exact name.
+        #[arg(long)]
+        org: String,
+        /// The invite: its GraphQL id or its UUID.
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -424,6 +432,33 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
             println!("{}/connect/{token}", config.public_url(config.http.port));
             eprintln!("expires at {}", invite.expires_at.to_rfc3339());
         }
+        Command::Invite {
+            action: InviteAction::Revoke { org, id },
+        } => {
+            let db = open_database(&config).await?;
+            let org = domain::organizations::find(&db, &org)
+                .await?
+                .ok_or_else(|| CliError::Usage(format!("no organization `{org}`")))?;
+            let invite_id =
+                crate::graphql::ids::decode_as(crate::graphql::ids::NodeType::ConnectInvite, &id)
+                    .or_else(|| uuid::Uuid::parse_str(&id).ok())
+                    .ok_or_else(|| CliError::Usage(format!("`{id}` is not an invite id")))?;
+            let invite = domain::invites::revoke(&db, org, invite_id, chrono::Utc::now())
+                .await
+                .map_err(|e| match e {
+                    domain::DomainError::NotFound { .. } => {
+                        CliError::Usage(format!("no invite `{id}` in this organization"))
+                    }
+                    other => other.into(),
+                })?;
+            println!(
+                "revoked at {}",
+                invite
+                    .revoked_at
+                    .unwrap_or_else(chrono::Utc::now)
+                    .to_rfc3339()
+            );
+        }
         Command::Vault {
             action: VaultAction::Keygen,
         } => println!("{}", domain::vault::generate_key()),
@@ -473,7 +508,9 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
             crate::workers::run(ctx, crate::workers::termination()).await;
         }
         Command::Jobs { action } => {
-            let db = open_database(&config).await?;
+            // Migrated like the other commands, so a fresh database lists nothing instead of
+            // failing on a missing table.
+            let db = migrated_database(&config).await?;
             match action {
                 JobsAction::List { limit } => {
                     for job in jobs::dead::list(&db, limit).await? {

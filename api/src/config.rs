@@ -686,6 +686,16 @@ impl Config {
                 }
             }
         }
+        // The sandbox's control endpoints move the application clock and its apps' secrets are in
+        // the source, so a production process never serves it (README, "Production").
+        if self.mode == Mode::Production && self.sandbox.enabled == Some(true) {
+            return Err(ConfigError::Invalid(
+                "sandbox.enabled (CREATORLINK_SANDBOX_ENABLED): production never serves the \
+                 sandbox (anyone could move its clock and sign callbacks with its public secrets); \
+                 configure every platform app, or try the sandbox in development mode"
+                    .into(),
+            ));
+        }
         if !self.sandbox_enabled() {
             let missing = [
                 domain::Provider::Meta,
@@ -697,10 +707,18 @@ impl Config {
             if let Some(provider) = missing {
                 let name = provider.as_str();
                 let upper = name.to_ascii_uppercase();
+                let instead = if self.mode == Mode::Production {
+                    "production serves no sandbox (CREATORLINK_SANDBOX_ENABLED is for development)"
+                        .to_owned()
+                } else {
+                    format!(
+                        "or sandbox.enabled = true (CREATORLINK_SANDBOX_ENABLED) to serve the fake \
+                         {name} in its place"
+                    )
+                };
                 return Err(ConfigError::Invalid(format!(
                     "platforms.{name}_client_id (CREATORLINK_PLATFORMS_{upper}_CLIENT_ID): no {name} app \
-                     configured; set it and its secret, or sandbox.enabled = true \
-                     (CREATORLINK_SANDBOX_ENABLED) to serve the fake {name} in its place"
+                     configured; set it and its secret; {instead}"
                 )));
             }
         }
@@ -1235,7 +1253,7 @@ mod tests {
     }
 
     #[test]
-    fn production_needs_every_platform_app_unless_the_sandbox_is_enabled() {
+    fn production_needs_every_platform_app_and_never_serves_the_sandbox() {
         let key = format!("k1:{}", domain::vault::generate_key());
         let e = Config::load_from(
             None,
@@ -1250,7 +1268,7 @@ mod tests {
                 .contains("CREATORLINK_PLATFORMS_META_CLIENT_ID"),
             "{e}"
         );
-        let c = Config::load_from(
+        let e = Config::load_from(
             None,
             env(&[
                 ("CREATORLINK_MODE", "production"),
@@ -1258,8 +1276,8 @@ mod tests {
                 ("CREATORLINK_SANDBOX_ENABLED", "true"),
             ]),
         )
-        .expect("sandbox enabled");
-        assert!(c.serves_sandbox());
+        .expect_err("no sandbox in production");
+        assert!(e.to_string().contains("CREATORLINK_SANDBOX_ENABLED"), "{e}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -17,7 +18,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::actor::Actor;
-use crate::entities::{connect_invite, creator_profile, link, social_account};
+use crate::entities::{connect_invite, creator_profile, link, oauth_state, social_account};
 use crate::error::{DomainError, DomainResult};
 use crate::tenant::OrgId;
 
@@ -57,16 +58,28 @@ pub fn lifetime(expires_in: Option<Duration>) -> DomainResult<Duration> {
     Ok(lifetime)
 }
 
-/// Creates an invite to `profile_id` of `org` lasting `expires_in` (default 7 days). Returns the
-/// stored invite and the token, which exists nowhere else: hand it to the creator as
-/// `{public_url}/connect/{token}`.
-#[tracing::instrument(skip(db), fields(org = %org))]
+/// Creates an invite to `profile_id` of `org` lasting `expires_in` (default 7 days) from the wall
+/// clock. Returns the stored invite and the token, which exists nowhere else: hand it to the
+/// creator as `{public_url}/connect/{token}`.
 pub async fn create(
     db: &impl ConnectionTrait,
     org: OrgId,
     profile_id: Uuid,
     expires_in: Option<Duration>,
     actor: &Actor,
+) -> DomainResult<(connect_invite::Model, String)> {
+    create_at(db, org, profile_id, expires_in, actor, Utc::now()).await
+}
+
+/// [`create`] at `now` (the application clock, which the Connect page checks expiry against).
+#[tracing::instrument(skip(db), fields(org = %org))]
+pub async fn create_at(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    profile_id: Uuid,
+    expires_in: Option<Duration>,
+    actor: &Actor,
+    now: DateTime<Utc>,
 ) -> DomainResult<(connect_invite::Model, String)> {
     let lifetime = lifetime(expires_in)?;
     creator_profile::Entity::find_by_id(profile_id)
@@ -75,7 +88,6 @@ pub async fn create(
         .await?
         .ok_or(DomainError::not_found("creator profile"))?;
     let token = new_token();
-    let now = Utc::now();
     let invite = connect_invite::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(org.uuid()),
@@ -94,17 +106,9 @@ pub async fn create(
     Ok((invite, token))
 }
 
-/// The live invite behind `token`. `NotFound` when the token is unknown, expired or revoked,
-/// without saying which.
+/// The live invite behind `token` at `now` (the application clock, like `/oauth/start` and the
+/// callback). `NotFound` when the token is unknown, expired or revoked, without saying which.
 pub async fn resolve(
-    db: &impl ConnectionTrait,
-    token: &str,
-) -> DomainResult<connect_invite::Model> {
-    resolve_at(db, token, Utc::now()).await
-}
-
-/// [`resolve`] at a given instant.
-pub async fn resolve_at(
     db: &impl ConnectionTrait,
     token: &str,
     now: DateTime<Utc>,
@@ -175,22 +179,62 @@ pub async fn mark_opened(
     Ok(())
 }
 
-/// Revokes an invite of `org`; its link stops working at once.
-pub async fn revoke(db: &impl ConnectionTrait, org: OrgId, id: Uuid) -> DomainResult<()> {
-    let result = connect_invite::Entity::update_many()
-        .col_expr(
-            connect_invite::Column::RevokedAt,
-            sea_orm::sea_query::Expr::value(Utc::now()),
-        )
+/// Revokes an invite of `org` at `now`: its Connect page, its `/oauth/start` links and every
+/// OAuth flow begun from it stop working at once (the callback and the Meta Page selection check
+/// the invite again), and a Meta grant waiting on such a flow for a Page choice is dropped.
+/// Revoking a revoked invite changes nothing and returns it as it is.
+#[tracing::instrument(skip(db), fields(org = %org))]
+pub async fn revoke(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> DomainResult<connect_invite::Model> {
+    let invite = get(db, org, id).await?;
+    if invite.revoked_at.is_some() {
+        return Ok(invite);
+    }
+    connect_invite::Entity::update_many()
+        .col_expr(connect_invite::Column::RevokedAt, Expr::value(now))
         .filter(connect_invite::Column::Id.eq(id))
         .filter(connect_invite::Column::OrganizationId.eq(org.uuid()))
         .filter(connect_invite::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
-    if result.rows_affected == 0 {
-        return Err(DomainError::not_found("connect invite"));
-    }
-    Ok(())
+    // The sealed tokens of a grant waiting for a Page choice are not kept for a dead flow.
+    oauth_state::Entity::update_many()
+        .col_expr(
+            oauth_state::Column::PendingGrant,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            oauth_state::Column::SelectionHash,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            oauth_state::Column::RedirectTo,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(oauth_state::Column::InviteId.eq(id))
+        .filter(oauth_state::Column::OrganizationId.eq(org.uuid()))
+        .exec(db)
+        .await?;
+    tracing::info!(invite_id = %id, "connect invite revoked");
+    get(db, org, id).await
+}
+
+/// Sets the URL the invite's page offers as "Back to <app>", after checking its origin against
+/// the organization's allowed return origins.
+pub async fn set_return_url(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    invite: connect_invite::Model,
+    return_url: &str,
+) -> DomainResult<connect_invite::Model> {
+    let checked = crate::organizations::check_return_url(db, org, return_url).await?;
+    let mut active: connect_invite::ActiveModel = invite.into();
+    active.return_url = Set(Some(checked));
+    Ok(active.update(db).await?)
 }
 
 #[cfg(test)]
@@ -226,18 +270,4 @@ mod tests {
             Duration::hours(1)
         );
     }
-}
-
-/// Sets the URL the invite's page offers as "Back to <app>", after checking its origin against
-/// the organization's allowed return origins.
-pub async fn set_return_url(
-    db: &impl ConnectionTrait,
-    org: OrgId,
-    invite: connect_invite::Model,
-    return_url: &str,
-) -> DomainResult<connect_invite::Model> {
-    let checked = crate::organizations::check_return_url(db, org, return_url).await?;
-    let mut active: connect_invite::ActiveModel = invite.into();
-    active.return_url = Set(Some(checked));
-    Ok(active.update(db).await?)
 }

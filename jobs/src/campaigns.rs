@@ -6,8 +6,7 @@
 //! window closes). YouTube units are budgeted per day (`jobs.campaign_youtube_daily_units`).
 
 use chrono::Duration;
-use domain::campaigns::pull::{self, PullOutcome, PullSettings};
-use domain::link::refresh;
+use domain::campaigns::pull::{self, PullSettings};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -82,36 +81,18 @@ impl Job for PullCampaignContent {
         let settings = PullSettings {
             youtube_daily_units: ctx.settings().campaign_youtube_daily_units,
         };
-        let pull_now = || {
-            pull::pull_account(
-                ctx.db(),
-                client.as_ref(),
-                keyring,
-                self.account_id,
-                &self.content_ids,
-                settings,
-                ctx.now(),
-            )
-        };
-        let mut outcome = pull_now().await?;
-        if let PullOutcome::TokenRejected { link_id } = outcome {
-            // The access token ran out (or was refused) before the refresh scan renewed it:
-            // renew it now under the usual single flight, then pull once more.
-            let refreshed = refresh::refresh_link(
-                ctx.db(),
-                client.as_ref(),
-                keyring,
-                crate::refresh::request(ctx, link_id, provider),
-            )
-            .await?;
-            tracing::info!(?refreshed, "token renewed for a campaign pull");
-            outcome = pull_now().await?;
-            if matches!(outcome, PullOutcome::TokenRejected { .. }) {
-                return Err(JobError::retry(
-                    "the access token is still refused after a refresh",
-                ));
-            }
-        }
+        // A refused token is renewed inside the pull (the one pull policy, as the sync pulls).
+        let outcome = pull::pull_account(
+            ctx.db(),
+            client.as_ref(),
+            keyring,
+            crate::sync::renewer(ctx),
+            self.account_id,
+            &self.content_ids,
+            settings,
+            ctx.now(),
+        )
+        .await?;
         tracing::info!(?outcome, "campaign content pull");
         Ok(())
     }

@@ -79,6 +79,14 @@ pub fn cadence(ctx: &JobContext) -> pull::Cadence {
     }
 }
 
+/// Who renews a refused token during a pull: this worker, under the usual lease.
+pub fn renewer(ctx: &JobContext) -> domain::sync::policy::Renewer<'_> {
+    domain::sync::policy::Renewer {
+        owner: ctx.worker_id(),
+        lease_ttl: ctx.settings().lease_ttl,
+    }
+}
+
 async fn run_pull(
     ctx: &JobContext,
     account_id: Uuid,
@@ -104,6 +112,7 @@ async fn run_pull(
         ctx.db(),
         client.as_ref(),
         keyring,
+        renewer(ctx),
         account_id,
         resource,
         &cadence(ctx),

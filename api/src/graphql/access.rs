@@ -256,6 +256,10 @@ pub const RULES: &[(&str, Rule)] = &[
         Rule::staff().creator_owns("input.profileId"),
     ),
     (
+        "Mutation.revokeConnectInvite",
+        Rule::staff().creator_owns("input.id"),
+    ),
+    (
         "Mutation.exportCreatorData",
         Rule::staff().creator_owns("input.profileId"),
     ),

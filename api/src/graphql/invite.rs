@@ -85,7 +85,23 @@ pub struct CreateConnectInvitePayload {
     pub user_errors: Vec<UserError>,
 }
 
-/// Creating Connect invites.
+/// What `revokeConnectInvite` needs.
+#[derive(InputObject)]
+pub struct RevokeConnectInviteInput {
+    /// The invite to revoke.
+    pub id: ID,
+}
+
+/// The result of `revokeConnectInvite`.
+#[derive(SimpleObject)]
+pub struct RevokeConnectInvitePayload {
+    /// The invite, with `revokedAt` set; null when `userErrors` says why not.
+    pub invite: Option<ConnectInvite>,
+    /// Why the invite was not revoked.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Creating and revoking Connect invites.
 #[derive(Default)]
 pub struct InviteMutation;
 
@@ -123,9 +139,15 @@ impl InviteMutation {
                 return Ok(fail(from_domain(e, "returnUrl", api.request_id())?));
             }
         }
-        let created =
-            domain::invites::create(api.db(), api.org(), profile_id, expires_in, &api.actor())
-                .await;
+        let created = domain::invites::create_at(
+            api.db(),
+            api.org(),
+            profile_id,
+            expires_in,
+            &api.actor(),
+            api.now(),
+        )
+        .await;
         let created = match (created, input.return_url.as_deref()) {
             (Ok((invite, token)), Some(url)) => {
                 domain::invites::set_return_url(api.db(), api.org(), invite, url)
@@ -162,6 +184,36 @@ impl InviteMutation {
                 origins: None,
                 user_errors: vec![from_domain(e, "origins", api.request_id())?],
             }),
+        }
+    }
+
+    /// Revokes a Connect invite: its page, its connect links and every sign-in begun from it stop
+    /// working at once (a creator mid-way on the platform's consent page is refused on return,
+    /// nothing linked). Revoking a revoked invite changes nothing.
+    /// Access: roles admin and manager; no API keys; creators for their own profiles.
+    async fn revoke_connect_invite(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The invite to revoke.")] input: RevokeConnectInviteInput,
+    ) -> Result<RevokeConnectInvitePayload> {
+        let api = ctx.api();
+        let fail = |e: UserError| RevokeConnectInvitePayload {
+            invite: None,
+            user_errors: vec![e],
+        };
+        let Some(id) = ids::decode_as(NodeType::ConnectInvite, &input.id) else {
+            return Ok(fail(UserError::new(
+                "NOT_FOUND",
+                Some("id"),
+                "connect invite not found",
+            )));
+        };
+        match domain::invites::revoke(api.db(), api.org(), id, api.now()).await {
+            Ok(invite) => Ok(RevokeConnectInvitePayload {
+                invite: Some(ConnectInvite(invite)),
+                user_errors: vec![],
+            }),
+            Err(e) => Ok(fail(from_domain(e, "id", api.request_id())?)),
         }
     }
 }

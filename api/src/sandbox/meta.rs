@@ -3,6 +3,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, DurationRound, NaiveDate, Utc};
+use domain::secret::Secret;
 use domain::Provider;
 use serde_json::{json, Value};
 
@@ -138,6 +139,15 @@ async fn access_token(
         sandbox.log_call(Provider::Meta, &endpoint, Some(grant.user), 400);
         return graph_error(400, 100, Some(36008),
             "Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request");
+    }
+    // Like the real dialog: a code asked for with a PKCE challenge is exchanged only with the
+    // verifier of that challenge, so a code cannot be replayed into another login's flow.
+    if let Some(challenge) = &grant.code_challenge {
+        let verifier = get(&params, "code_verifier").unwrap_or_default();
+        if domain::platforms::pkce_challenge_for(&Secret::new(verifier)) != *challenge {
+            sandbox.log_call(Provider::Meta, &endpoint, Some(grant.user), 400);
+            return graph_error(400, 100, None, "Invalid code verifier.");
+        }
     }
     let (token, ttl) = sandbox.issue_token(
         grant.user,

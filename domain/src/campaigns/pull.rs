@@ -20,7 +20,8 @@ use crate::error::{DomainError, DomainResult};
 use crate::kinds::{LinkStatus, Provider};
 use crate::platforms::{next_pacific_midnight, PlatformClient, PlatformError};
 use crate::quota;
-use crate::vault::{Aad, Keyring, TokenKind};
+use crate::sync::policy::{self, Action, Renewed, Renewer};
+use crate::vault::Keyring;
 
 /// Claims up to `limit` content items due at `now` by pushing their `next_pull_at` to
 /// `now + claim_for` (a conditional update, so two scans never claim the same item), and
@@ -70,12 +71,17 @@ pub enum PullOutcome {
     /// The account's link is not usable: the items are rescheduled without a call (the report
     /// shows their last numbers as stale).
     NotLinked,
-    /// The platform's quota or our daily budget is spent: the items wait until `until`.
+    /// The platform's quota or our daily budget is spent, the platform rate-limits us, or the
+    /// token could not be renewed: the items wait until `until`.
     Deferred { until: DateTime<Utc> },
-    /// The access token is expired or was rejected: refresh link `link_id` and pull again
-    /// (nothing was rescheduled; the items stay claimed).
-    TokenRejected { link_id: Uuid },
+    /// The platform refused for good: the link is now INVALID with this reason (one event) and
+    /// the items are rescheduled without calls, like any unlinked account's.
+    Invalidated(crate::kinds::InvalidReason),
 }
+
+/// How long items wait when their account's token was refused and could not be renewed, or the
+/// platform refused our request as such.
+const REFUSED_WAIT: Duration = Duration::minutes(30);
 
 /// The knobs of a pull.
 #[derive(Debug, Clone, Copy)]
@@ -89,10 +95,12 @@ pub struct PullSettings {
 /// Platform failures that retrying can fix come back as `Err` (the job retries; the claim keeps
 /// the items from being handed out twice meanwhile).
 #[tracing::instrument(skip_all, fields(account_id = %account_id, items = content_ids.len()))]
+#[allow(clippy::too_many_arguments)]
 pub async fn pull_account(
     db: &DatabaseConnection,
     client: &dyn PlatformClient,
     keyring: &Keyring,
+    renewer: Renewer<'_>,
     account_id: Uuid,
     content_ids: &[Uuid],
     settings: PullSettings,
@@ -140,16 +148,23 @@ pub async fn pull_account(
         reschedule(now).await?;
         return Ok(PullOutcome::NotLinked);
     };
-    let Some(token) = l.access_token.as_deref().and_then(|sealed| {
-        keyring
-            .open(sealed, &Aad::new(l.id, TokenKind::Access))
-            .ok()
-    }) else {
+    let Ok(Some(mut token)) = policy::open_token(keyring, l) else {
         reschedule(now).await?;
         return Ok(PullOutcome::NotLinked);
     };
+    let mut l = l.clone();
+    let mut renewed = false;
     if l.access_token_expires_at.is_some_and(|e| e <= now) {
-        return Ok(PullOutcome::TokenRejected { link_id: l.id });
+        // Ran out before the refresh scan renewed it: renew it now, as a refused one.
+        renewed = true;
+        match policy::renew(db, client, keyring, renewer, &l, now).await? {
+            Renewed::Retry(fresh, t) => (l, token) = (*fresh, t),
+            Renewed::Invalidated(reason) => {
+                reschedule(now).await?;
+                return Ok(PullOutcome::Invalidated(reason));
+            }
+            Renewed::Failed(e) => return act_on(db, &l, &rows, e, now).await,
+        }
     }
     let provider = account.platform.provider();
     if provider == Provider::Google {
@@ -173,33 +188,38 @@ pub async fn pull_account(
         .iter()
         .map(|m| (m.platform_media_id.clone(), m.kind))
         .collect();
-    let fetched = match client
-        .media_insights(&token, platform_user_id, &wanted)
-        .await
-    {
-        Ok(items) => items,
-        Err(PlatformError::QuotaExceeded { until, .. }) => {
-            quota::mark_refused(db, Provider::Google, quota::CAMPAIGN_CONTENT, now).await?;
-            defer(db, &rows, until).await?;
-            return Ok(PullOutcome::Deferred { until });
-        }
-        Err(PlatformError::AccessTokenInvalid { .. }) => {
-            return Ok(PullOutcome::TokenRejected { link_id: l.id });
-        }
-        Err(PlatformError::RateLimited { until, .. }) => {
-            defer(db, &rows, until).await?;
-            return Ok(PullOutcome::Deferred { until });
-        }
-        Err(PlatformError::Invalid { reason, message }) => {
-            crate::link::refresh::invalidate(db, l, reason, &message, now).await?;
-            reschedule(now).await?;
-            return Ok(PullOutcome::NotLinked);
-        }
-        Err(e) => {
-            return Err(DomainError::Upstream {
-                retryable: e.is_retryable(),
-                message: e.to_string(),
-            })
+    let fetched = loop {
+        let error = match client
+            .media_insights(&token, platform_user_id, &wanted)
+            .await
+        {
+            Ok(items) => break items,
+            Err(e) => e,
+        };
+        match policy::decide(&error) {
+            Action::RenewAndRetry if !renewed => {
+                renewed = true;
+                match policy::renew(db, client, keyring, renewer, &l, now).await? {
+                    Renewed::Retry(fresh, t) => {
+                        (l, token) = (*fresh, t);
+                        continue;
+                    }
+                    Renewed::Invalidated(reason) => {
+                        reschedule(now).await?;
+                        return Ok(PullOutcome::Invalidated(reason));
+                    }
+                    Renewed::Failed(e) => return act_on(db, &l, &rows, e, now).await,
+                }
+            }
+            Action::ConfirmThenInvalidate(_) => {
+                let error =
+                    match policy::confirm_gone(client, &token, platform_user_id, &error).await {
+                        Ok(()) => error,
+                        Err(other) => other,
+                    };
+                return act_on(db, &l, &rows, error, now).await;
+            }
+            _ => return act_on(db, &l, &rows, error, now).await,
         }
     };
     let mut stored = 0;
@@ -218,6 +238,52 @@ pub async fn pull_account(
         items: media_rows.len(),
         stored,
     })
+}
+
+/// The pull policy's action on `error` for the items `rows` of link `l` (a reply to confirm was
+/// confirmed already).
+async fn act_on(
+    db: &DatabaseConnection,
+    l: &link::Model,
+    rows: &[campaign_content::Model],
+    error: PlatformError,
+    now: DateTime<Utc>,
+) -> DomainResult<PullOutcome> {
+    match policy::decide(&error) {
+        Action::Invalidate(reason) | Action::ConfirmThenInvalidate(reason) => {
+            crate::link::refresh::invalidate_as(
+                db,
+                l,
+                reason,
+                &error.to_string(),
+                now,
+                crate::actor::Actor::system("campaign-pull"),
+            )
+            .await?;
+            for row in rows {
+                record_pull(db, row.id, now).await?;
+            }
+            Ok(PullOutcome::Invalidated(reason))
+        }
+        Action::Wait { until, quota } => {
+            if quota {
+                quota::mark_refused(db, Provider::Google, quota::CAMPAIGN_CONTENT, now).await?;
+            }
+            defer(db, rows, until).await?;
+            Ok(PullOutcome::Deferred { until })
+        }
+        Action::RenewAndRetry | Action::Refused => {
+            // Still refused after a renewal, or our request refused as such: no quick retry.
+            tracing::warn!(error = %error, "campaign pull refused; items wait");
+            let until = now + REFUSED_WAIT;
+            defer(db, rows, until).await?;
+            Ok(PullOutcome::Deferred { until })
+        }
+        Action::Retry { .. } => Err(DomainError::Upstream {
+            retryable: true,
+            message: error.to_string(),
+        }),
+    }
 }
 
 async fn defer(

@@ -220,6 +220,23 @@ pub fn platform_error(err: PlatformError) -> DomainError {
     }
 }
 
+/// [`platform_error`] for the code exchange: a request the token endpoint refuses (a code
+/// already used, expired, minted for another flow's PKCE challenge, or a redirect URI the app
+/// does not register) is a refused sign-in (400), not an outage.
+fn exchange_error(err: PlatformError) -> DomainError {
+    match err {
+        PlatformError::BadRequest { message } => {
+            tracing::warn!(%message, "the platform refused the authorization code");
+            DomainError::invalid(
+                codes::AUTHORIZATION_FAILED,
+                Some("code"),
+                "the platform refused this sign-in; start again from the Connect button",
+            )
+        }
+        other => platform_error(other),
+    }
+}
+
 /// Starts a connect: checks the profile (and the account being reconnected) belong to `org`,
 /// stores a single-use state (hashed) with the sealed PKCE verifier, and returns the URL of the
 /// platform's consent page.
@@ -427,7 +444,7 @@ async fn complete_consumed(
     let tokens = client
         .exchange_code(code, verifier.as_ref(), now)
         .await
-        .map_err(platform_error)?;
+        .map_err(exchange_error)?;
     if callback.provider == Provider::Meta {
         return grant::meta_after_exchange(db, keyring, clients, state, tokens).await;
     }

@@ -7,6 +7,7 @@
 //! the next scan; a pull sets `next_run_at` to its next regular time, or further back off after
 //! failures, so one failing account or resource never starves the others.
 
+pub mod policy;
 pub mod pull;
 pub mod state;
 pub mod store;

@@ -14,6 +14,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::policy::{self, Action, Renewed, Renewer};
 use super::state;
 use super::store::{self, STORY_LIFETIME};
 use super::SyncResource;
@@ -24,7 +25,7 @@ use crate::kinds::{InvalidReason, LinkStatus, MediaKind};
 use crate::platforms::{PlatformClient, PlatformError};
 use crate::secret::Secret;
 use crate::tenant::OrgId;
-use crate::vault::{Aad, Keyring, TokenKind};
+use crate::vault::Keyring;
 use crate::DomainError;
 
 /// How often each resource is pulled, and how far back.
@@ -111,11 +112,14 @@ pub struct PullReport {
     pub matched: usize,
 }
 
-/// Pulls `resource` of `account_id` at `now`.
+/// Pulls `resource` of `account_id` at `now`; platform errors are handled by the one pull policy
+/// ([`super::policy`]): a refused token is renewed (by `renewer`) and the pull tried once more.
+#[allow(clippy::too_many_arguments)]
 pub async fn pull(
     db: &DatabaseConnection,
     client: &dyn PlatformClient,
     keyring: &Keyring,
+    renewer: Renewer<'_>,
     account_id: Uuid,
     resource: SyncResource,
     cadence: &Cadence,
@@ -139,7 +143,7 @@ pub async fn pull(
     };
     let usable = matches!(link.status, LinkStatus::Linked | LinkStatus::ExpiringSoon)
         && link.expires_at.is_none_or(|e| e > now);
-    let (Some(sealed), true) = (&link.access_token, usable) else {
+    let (true, Some(mut token)) = (usable, policy::open_token(keyring, &link)?) else {
         state::reset_due(db, account.id, resource).await?;
         return Ok(PullOutcome::Skipped("the link is not usable"));
     };
@@ -148,16 +152,48 @@ pub async fn pull(
         return Ok(PullOutcome::Skipped("the account has no platform id yet"));
     };
     let previous = state::get_or_create(db, account.organization_id, account.id, resource).await?;
-    let token = keyring
-        .open(sealed, &Aad::new(link.id, TokenKind::Access))
-        .map_err(|e| DomainError::Upstream {
-            retryable: false,
-            message: format!("cannot open the stored token: {e}"),
-        })?;
-    let result = fetch_and_store(
-        db, client, &token, &account, &uid, resource, cadence, &previous, now,
-    )
-    .await;
+    let mut link = link;
+    let mut renewed = false;
+    let result = loop {
+        let result = fetch_and_store(
+            db, client, &token, &account, &uid, resource, cadence, &previous, now,
+        )
+        .await;
+        let Err(Failure::Platform(error)) = result else {
+            break result;
+        };
+        match policy::decide(&error) {
+            Action::RenewAndRetry if !renewed => {
+                renewed = true;
+                match policy::renew(db, client, keyring, renewer, &link, now).await? {
+                    Renewed::Retry(l, t) => {
+                        (link, token) = (*l, t);
+                        continue;
+                    }
+                    Renewed::Invalidated(reason) => {
+                        state::record_failure(
+                            db,
+                            account.id,
+                            resource,
+                            now,
+                            &error.to_string(),
+                            None,
+                        )
+                        .await?;
+                        return Ok(PullOutcome::Invalidated(reason));
+                    }
+                    Renewed::Failed(e) => break Err(Failure::Platform(e)),
+                }
+            }
+            Action::ConfirmThenInvalidate(_) => {
+                break match policy::confirm_gone(client, &token, &uid, &error).await {
+                    Ok(()) => Err(Failure::Platform(error)),
+                    Err(other) => Err(Failure::Platform(other)),
+                };
+            }
+            _ => break Err(Failure::Platform(error)),
+        }
+    };
     match result {
         Ok(report) => {
             state::record_success(db, account.id, resource, now, now + cadence.every(resource))
@@ -422,13 +458,16 @@ async fn failed(
     now: DateTime<Utc>,
 ) -> Result<PullOutcome, DomainError> {
     let message = error.to_string();
-    if let Some(reason) = error.invalid_reason() {
+    let action = policy::decide(&error);
+    if let Action::Invalidate(reason) | Action::ConfirmThenInvalidate(reason) = action {
+        // (A reply to confirm was confirmed before this: see `pull`.)
         crate::link::refresh::invalidate_as(db, link, reason, &message, now, Actor::system("sync"))
             .await?;
         state::record_failure(db, account.id, resource, now, &message, None).await?;
         return Ok(PullOutcome::Invalidated(reason));
     }
-    if matches!(error, PlatformError::AccessTokenInvalid { .. }) {
+    if action == Action::RenewAndRetry {
+        // Still refused after a renewal.
         // The grant may live on: make the token due for refresh now (the refresh scan takes it),
         // unless a refresh changed the link meanwhile.
         link::Entity::update_many()
@@ -466,14 +505,12 @@ async fn failed(
     }
     // A transient failure or a short wait is worth another attempt by the job itself; a long
     // rate-limit window or a refused request waits for the next scan after `next`.
-    let retry_soon = match (&error, retry_at) {
+    let retry_soon = match (&action, retry_at) {
         (_, Some(at)) if at - now <= Duration::seconds(60) => {
             Some((at - now).to_std().unwrap_or_default())
         }
         (_, Some(_)) => None,
-        (PlatformError::Retryable { .. } | PlatformError::Malformed { .. }, None) => {
-            Some(std::time::Duration::ZERO)
-        }
+        (Action::Retry { .. }, None) => Some(std::time::Duration::ZERO),
         _ => None,
     };
     Ok(PullOutcome::Failed {

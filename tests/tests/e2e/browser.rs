@@ -828,7 +828,7 @@ async fn a_creator_uses_every_form_of_the_connect_page_in_chromium_on_a_desktop_
             .expect("the invite")
             .id
     };
-    domain::invites::revoke(&db, org, revoked)
+    domain::invites::revoke(&db, org, revoked, chrono::Utc::now())
         .await
         .expect("revoke");
     me.press_on_card("@ana.bakes", "UNLINK").await;

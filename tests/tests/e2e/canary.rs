@@ -6,6 +6,9 @@
 //! Access tokens are issued short-lived and the refresh scan ticks every second, so `refresh_link`
 //! jobs really run (and rotate the marked tokens) before the queue is searched.
 //!
+//! The access log is searched too: the invite link, and every OAuth `code` and `state` the
+//! platforms sent back, appear in no log line.
+//!
 //! The server runs as its own process (the real binary) so its log filter can be `trace` without
 //! touching the shared in-process subscriber of the other tests.
 
@@ -25,6 +28,9 @@ struct Server {
     child: Child,
     base: String,
     client: reqwest::Client,
+    /// Every callback URL the sandbox sent the browser to: their `code` and `state` must not be
+    /// logged either.
+    callbacks: std::sync::Mutex<Vec<String>>,
 }
 
 impl Drop for Server {
@@ -78,6 +84,7 @@ impl Server {
             .to_str()
             .expect("location")
             .to_owned();
+        self.callbacks.lock().expect("callbacks").push(back.clone());
         let page = self
             .client
             .get(back)
@@ -137,6 +144,7 @@ async fn start(
         child,
         base: format!("http://127.0.0.1:{port}"),
         client: tests::http_client().build().expect("client"),
+        callbacks: std::sync::Mutex::new(Vec::new()),
     };
     // Wait for readiness (the process migrates first); bounded, not a timing assertion.
     for _ in 0..300 {
@@ -428,6 +436,49 @@ async fn no_token_appears_in_the_database_logs_responses_or_jobs(backend: Backen
             json!({}),
         )
         .await;
+
+    // A creator's way in: an invite link, its Connect page, a TikTok sign-in started from it.
+    let invite = server
+        .graphql(
+            &mut seen,
+            "mutation($i: CreateConnectInviteInput!) { createConnectInvite(input: $i) { url } }",
+            json!({"i": {"profileId": profile}}),
+        )
+        .await;
+    let invite_url = invite["data"]["createConnectInvite"]["url"]
+        .as_str()
+        .expect("invite url")
+        .to_owned();
+    let invite_token = invite_url.rsplit('/').next().expect("token").to_owned();
+    let page = server.client.get(&invite_url).send().await.expect("page");
+    assert_eq!(page.status(), 200);
+    let start = server
+        .client
+        .get(format!(
+            "{}/oauth/tiktok/start?invite={invite_token}",
+            server.base
+        ))
+        .send()
+        .await
+        .expect("start");
+    let mut authorize = url::Url::parse(start.headers()["location"].to_str().expect("location"))
+        .expect("authorize url");
+    authorize
+        .query_pairs_mut()
+        .append_pair("sandbox_user", "tiktok_mia");
+    let consent = server.client.get(authorize).send().await.expect("consent");
+    let back = consent.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    server
+        .callbacks
+        .lock()
+        .expect("callbacks")
+        .push(back.clone());
+    let done = server.client.get(&back).send().await.expect("callback");
+    assert_eq!(done.status(), 303, "back to the Connect page");
+    let callbacks = std::mem::take(&mut *server.callbacks.lock().expect("callbacks"));
     drop(server);
 
     let jobs = match &redis {
@@ -458,6 +509,30 @@ async fn no_token_appears_in_the_database_logs_responses_or_jobs(backend: Backen
     );
     if let Some(line) = logs.lines().find(|l| l.contains(&marker)) {
         panic!("a log line carries a token: {line}");
+    }
+    // Access logs: the invite link, OAuth codes and states were in request paths and query
+    // strings, and none of them is in a log line.
+    assert!(
+        logs.contains("\"path\":\"/connect/{token}\"")
+            && logs.contains("\"path\":\"/oauth/{platform}/callback\""),
+        "access log lines for the Connect page and the callbacks were written"
+    );
+    let mut secrets = vec![invite_token];
+    for url in &callbacks {
+        for (name, value) in url::Url::parse(url).expect("callback url").query_pairs() {
+            if name == "code" || name == "state" {
+                secrets.push(value.into_owned());
+            }
+        }
+    }
+    assert!(
+        secrets.len() >= 11,
+        "five codes and five states and the invite: {secrets:?}"
+    );
+    for secret in &secrets {
+        if let Some(line) = logs.lines().find(|l| l.contains(secret.as_str())) {
+            panic!("a log line carries an invite secret, code or state: {line}");
+        }
     }
     match backend {
         Backend::Sqlite => {

@@ -91,19 +91,25 @@ fn production_without_a_platform_app_refuses_to_start_naming_the_setting() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// Issue 18: with the sandbox enabled in production, anyone could move the application clock
+/// through `/sandbox/control/clock` and sign deauthorization callbacks with the sandbox apps'
+/// secrets from the source. Production refuses to start with it, even when only one platform
+/// lacks an app and even with every app configured.
 #[test]
-fn production_may_serve_the_sandbox_when_it_is_enabled_explicitly() {
+fn production_refuses_to_start_with_the_sandbox_enabled() {
     let keys = format!("k1:{}", domain::vault::generate_key());
-    let mut env = production_env(&keys);
-    env.push(("CREATORLINK_SANDBOX_ENABLED", "true".into()));
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    // `migrate up` loads and checks the whole configuration like `serve`, then exits.
-    let out = creatorlink(&["migrate", "up"], &env);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut some_apps = production_env(&keys);
+    some_apps.push(("CREATORLINK_SANDBOX_ENABLED", "true".into()));
+    let mut every_app = some_apps.clone();
+    every_app.push(("CREATORLINK_PLATFORMS_GOOGLE_CLIENT_ID", "g".into()));
+    every_app.push(("CREATORLINK_PLATFORMS_GOOGLE_CLIENT_SECRET", "gs".into()));
+    for env in [some_apps, every_app] {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let out = creatorlink(&["serve"], &env);
+        let line = one_line_error(&out);
+        assert!(line.contains("CREATORLINK_SANDBOX_ENABLED"), "{line}");
+        assert_eq!(out.status.code(), Some(2));
+    }
 }
 
 #[test]

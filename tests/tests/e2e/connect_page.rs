@@ -209,7 +209,7 @@ async fn an_unknown_expired_or_revoked_invite_shows_the_same_page(backend: Backe
         domain::invites::create(&db, org, profile, None, &domain::Actor::system("test"))
             .await
             .expect("invite");
-    domain::invites::revoke(&db, org, revoked.id)
+    domain::invites::revoke(&db, org, revoked.id, Utc::now())
         .await
         .expect("revoke");
     {

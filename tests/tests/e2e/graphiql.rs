@@ -302,6 +302,23 @@ async fn creatorlink_demo_prints_a_working_token_key_and_invite_and_fills_in_gra
         .expect("JSON");
     assert_eq!(body["data"]["creatorProfiles"]["totalCount"], 4, "{body}");
 
+    // The README's first query, as a newcomer pastes it.
+    let body: Value = http
+        .post(&graphiql)
+        .bearer_auth(&token)
+        .json(&json!({ "query": crate::docs::readme_first_query() }))
+        .send()
+        .await
+        .expect("POST the README's query")
+        .json()
+        .await
+        .expect("JSON");
+    assert!(body.get("errors").is_none(), "{body}");
+    assert!(
+        body["data"]["creatorProfiles"]["totalCount"].is_number(),
+        "{body}"
+    );
+
     let page = http.get(&invite).send().await.expect("open the invite");
     assert_eq!(page.status(), 200);
     let html = page.text().await.expect("html");

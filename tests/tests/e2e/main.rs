@@ -14,6 +14,7 @@ mod canary;
 mod cli;
 mod connect;
 mod connect_page;
+mod docs;
 mod durable_jobs;
 mod events;
 mod fidelity;
@@ -29,6 +30,7 @@ mod refresh;
 mod refresh_processes;
 mod schema;
 mod seed;
+mod trust;
 mod vault;
 mod webhooks;
 

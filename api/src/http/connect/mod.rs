@@ -11,7 +11,6 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::Utc;
 use rand::RngCore;
 use subtle::ConstantTimeEq;
 
@@ -136,13 +135,14 @@ pub async fn show(
     query: web::Query<PageQuery>,
 ) -> HttpResponse {
     let token = token.into_inner();
-    let invite = match domain::invites::resolve(&state.db, &token).await {
-        Ok(invite) => invite,
-        Err(domain::DomainError::NotFound { .. }) => {
-            return html(actix_web::http::StatusCode::NOT_FOUND, page::not_found())
-        }
-        Err(e) => return failure(&e),
-    };
+    let invite =
+        match domain::invites::resolve(&state.db, &token, state.services.clock().now()).await {
+            Ok(invite) => invite,
+            Err(domain::DomainError::NotFound { .. }) => {
+                return html(actix_web::http::StatusCode::NOT_FOUND, page::not_found())
+            }
+            Err(e) => return failure(&e),
+        };
     let (profile, accounts) = match domain::invites::roster(&state.db, &invite).await {
         Ok(r) => r,
         Err(domain::DomainError::NotFound { .. }) => {
@@ -209,7 +209,7 @@ async fn render_page(
                 .and_then(|p| p.host_str().map(str::to_owned))
                 .map(|host| (u, host))
         }),
-        now: Utc::now(),
+        now: state.services.clock().now(),
         window: chrono::Duration::days(i64::from(state.config.links.expiring_window_days)),
         notice,
         add,
@@ -280,13 +280,14 @@ pub async fn add_account(
     form: web::Form<AddForm>,
 ) -> HttpResponse {
     let token = token.into_inner();
-    let invite = match domain::invites::resolve(&state.db, &token).await {
-        Ok(invite) => invite,
-        Err(domain::DomainError::NotFound { .. }) => {
-            return html(actix_web::http::StatusCode::NOT_FOUND, page::not_found())
-        }
-        Err(e) => return failure(&e),
-    };
+    let invite =
+        match domain::invites::resolve(&state.db, &token, state.services.clock().now()).await {
+            Ok(invite) => invite,
+            Err(domain::DomainError::NotFound { .. }) => {
+                return html(actix_web::http::StatusCode::NOT_FOUND, page::not_found())
+            }
+            Err(e) => return failure(&e),
+        };
     if !csrf_ok(&req, &state.services.public_url, &form.csrf) {
         return refused_post(&req, &invite);
     }
@@ -374,13 +375,14 @@ pub async fn account_action(
         "remove" => true,
         _ => return html(actix_web::http::StatusCode::NOT_FOUND, page::not_found()),
     };
-    let invite = match domain::invites::resolve(&state.db, &token).await {
-        Ok(invite) => invite,
-        Err(domain::DomainError::NotFound { .. }) => {
-            return html(actix_web::http::StatusCode::NOT_FOUND, page::not_found())
-        }
-        Err(e) => return failure(&e),
-    };
+    let invite =
+        match domain::invites::resolve(&state.db, &token, state.services.clock().now()).await {
+            Ok(invite) => invite,
+            Err(domain::DomainError::NotFound { .. }) => {
+                return html(actix_web::http::StatusCode::NOT_FOUND, page::not_found())
+            }
+            Err(e) => return failure(&e),
+        };
     if !csrf_ok(&req, &state.services.public_url, &form.csrf) {
         return refused_post(&req, &invite);
     }

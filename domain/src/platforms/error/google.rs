@@ -89,20 +89,21 @@ fn api_error(error: &Value, reply: &HttpReply, now: DateTime<Utc>) -> PlatformEr
         str_of(error, "message")
     );
 
+    // Google's standard errors: `quotaExceeded` and `dailyLimitExceeded` mean a quota is spent,
+    // not a burst to back off from; whatever the domain (`youtube.quota` for the Data API,
+    // `usageLimits` elsewhere), YouTube's quotas reset at midnight Pacific. Retrying sooner
+    // only spends calls.
     let daily_quota = details
         .iter()
-        .any(|(d, r)| (r == "quotaExceeded" && d == "youtube.quota") || r == "dailyLimitExceeded");
+        .any(|(_, r)| r == "quotaExceeded" || r == "dailyLimitExceeded");
     if daily_quota {
         return PlatformError::QuotaExceeded {
             until: next_pacific_midnight(now),
             message: super::scrub(&message),
         };
     }
-    if has_reason(&[
-        "rateLimitExceeded",
-        "userRateLimitExceeded",
-        "quotaExceeded",
-    ]) || code == 429
+    if has_reason(&["rateLimitExceeded", "userRateLimitExceeded"])
+        || code == 429
         || status == "RESOURCE_EXHAUSTED"
     {
         return rate_limited_from_headers(&reply.headers, now, DEFAULT_RATE_LIMIT_WAIT, &message);
@@ -222,6 +223,17 @@ mod tests {
             PlatformError::Retryable { .. }
         ));
         assert!(classify(&HttpReply::new(200, fx::CHANNELS_MINE), now()).is_ok());
+    }
+
+    #[test]
+    fn quota_exceeded_of_any_domain_waits_for_the_quota_day() {
+        let body = r#"{"error":{"code":403,"message":"quota","errors":[{"domain":"usageLimits","reason":"quotaExceeded"}]}}"#;
+        match classify_at(403, body, now()) {
+            PlatformError::QuotaExceeded { until, .. } => {
+                assert_eq!(until, Utc.with_ymd_and_hms(2026, 11, 24, 8, 0, 0).unwrap())
+            }
+            other => panic!("expected quota exceeded, got {other:?}"),
+        }
     }
 
     #[test]

@@ -241,9 +241,11 @@ impl PlatformClient for MetaClient {
         Provider::Meta
     }
 
-    /// `{auth_base}/{version}/dialog/oauth` with comma-separated scopes. Meta's server-side flow
-    /// authenticates with the app secret, so no PKCE challenge is sent.
-    fn authorize_url(&self, state: &str, _pkce_challenge: Option<&str>) -> Url {
+    /// `{auth_base}/{version}/dialog/oauth` with comma-separated scopes and the PKCE challenge
+    /// (S256) when given: the manually built login flow takes `code_challenge` and the code
+    /// exchange its `code_verifier` (docs/platforms-security.md), which binds each code to the
+    /// flow that asked for it.
+    fn authorize_url(&self, state: &str, pkce_challenge: Option<&str>) -> Url {
         let mut url = endpoint(
             &self.config.auth_base,
             &[self.config.api_version.as_str(), "dialog", "oauth"],
@@ -254,6 +256,11 @@ impl PlatformClient for MetaClient {
             .append_pair("state", state)
             .append_pair("response_type", "code")
             .append_pair("scope", &REQUESTED.join(","));
+        if let Some(challenge) = pkce_challenge {
+            url.query_pairs_mut()
+                .append_pair("code_challenge", challenge)
+                .append_pair("code_challenge_method", "S256");
+        }
         url
     }
 
@@ -266,24 +273,26 @@ impl PlatformClient for MetaClient {
     }
 
     fn supports_pkce(&self) -> bool {
-        false
+        true
     }
 
     /// Code → short-lived token → long-lived token (~60 days) → `/debug_token`.
     async fn exchange_code(
         &self,
         code: &str,
-        _pkce_verifier: Option<&Secret>,
+        pkce_verifier: Option<&Secret>,
         now: DateTime<Utc>,
     ) -> Result<TokenSet, PlatformError> {
-        let (short, _) = self
-            .token_call(&[
-                ("client_id", &self.config.client_id),
-                ("redirect_uri", self.config.redirect_uri.as_str()),
-                ("client_secret", self.config.client_secret.expose()),
-                ("code", code),
-            ])
-            .await?;
+        let mut query = vec![
+            ("client_id", self.config.client_id.as_str()),
+            ("redirect_uri", self.config.redirect_uri.as_str()),
+            ("client_secret", self.config.client_secret.expose()),
+            ("code", code),
+        ];
+        if let Some(verifier) = pkce_verifier {
+            query.push(("code_verifier", verifier.expose()));
+        }
+        let (short, _) = self.token_call(&query).await?;
         self.long_lived(&short, now)
             .await
             .map_err(|e| e.redacted(&[short.expose()]))

@@ -57,6 +57,15 @@ fn the_authorize_url_asks_for_comma_separated_scopes_with_state() {
         q["scope"],
         "instagram_basic,instagram_manage_insights,pages_show_list,pages_read_engagement"
     );
+    assert!(!q.contains_key("code_challenge"));
+    let with_pkce: HashMap<String, String> = production()
+        .authorize_url("st4te", Some("ch4llenge"))
+        .query_pairs()
+        .into_owned()
+        .collect();
+    assert_eq!(with_pkce["code_challenge"], "ch4llenge");
+    assert_eq!(with_pkce["code_challenge_method"], "S256");
+    assert!(production().supports_pkce());
     let required = production();
     assert_eq!(
         required.required_scopes(),
