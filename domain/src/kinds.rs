@@ -142,6 +142,11 @@ pub enum InvalidReason {
     /// The creator's data was erased on request.
     #[sea_orm(string_value = "ERASED")]
     Erased,
+    /// A refresh's result was lost: the worker stopped (killed, power lost) after the platform
+    /// had answered with a rotated refresh token and before it was stored, so the stored one no
+    /// longer works. The creator must reconnect.
+    #[sea_orm(string_value = "REFRESH_RESULT_LOST")]
+    RefreshResultLost,
 }
 
 impl InvalidReason {
@@ -157,6 +162,7 @@ impl InvalidReason {
             InvalidReason::AccountNotEligible => "ACCOUNT_NOT_ELIGIBLE",
             InvalidReason::UserActionRequired => "USER_ACTION_REQUIRED",
             InvalidReason::Erased => "ERASED",
+            InvalidReason::RefreshResultLost => "REFRESH_RESULT_LOST",
         }
     }
 }

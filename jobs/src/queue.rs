@@ -227,6 +227,25 @@ impl Queue {
         }
     }
 
+    /// Whether the queue lost its jobs since this was last asked (by any process): on Redis, a
+    /// marker key that lives as long as the queue's data; missing, Redis came back empty (or this
+    /// is the first look), and the marker is set again. Jobs enqueued before are gone, so the
+    /// rows they had claimed must be claimed again. Always `false` on SQLite (the queue is a file
+    /// beside the database).
+    pub async fn lost_jobs(&self) -> Result<bool, QueueError> {
+        let Queue::Redis { conn, prefix, .. } = self else {
+            return Ok(false);
+        };
+        let mut conn = conn.clone();
+        let set: Option<String> = redis::cmd("SET")
+            .arg(format!("{prefix}:jobs:epoch"))
+            .arg(uuid::Uuid::now_v7().to_string())
+            .arg("NX")
+            .query_async(&mut conn)
+            .await?;
+        Ok(set.is_some())
+    }
+
     /// Forgets the finished jobs of queue `name`; returns how many.
     ///
     /// Redis: apalis-redis's acknowledgement takes a finished job out of its worker's inflight

@@ -95,6 +95,17 @@ impl Job for RefreshScan {
         // still retrying is harmless: the lease keeps the refresh single flight.
         let claim_for = ctx.settings().lease_ttl
             + Duration::from_std(ctx.settings().timeout).unwrap_or(Duration::minutes(2));
+        // Redis came back empty: the jobs of every outstanding claim are gone. Release the claims
+        // now rather than let them run out.
+        if ctx.queue().lost_jobs().await? {
+            let released = refresh::release_claims(ctx.db(), now).await?;
+            if released > 0 {
+                tracing::warn!(
+                    released,
+                    "the job queue lost its jobs; their refresh claims are released"
+                );
+            }
+        }
         for provider in [Provider::Google, Provider::Tiktok, Provider::Meta] {
             if ctx.platform(provider).is_none() {
                 continue;

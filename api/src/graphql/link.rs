@@ -43,6 +43,9 @@ pub enum InvalidReason {
     UserActionRequired,
     /// The creator's data was erased on request.
     Erased,
+    /// A refresh's result was lost (the worker stopped after the platform answered and before
+    /// the new tokens were stored): the creator must reconnect.
+    RefreshResultLost,
 }
 
 /// The authorization of one social account. Tokens are never shown.

@@ -10,22 +10,39 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// Ready to serve: the database and the job queue answer. 503 with the failing check otherwise.
+/// How long each dependency has to answer: a probe with a 2-second timeout must see the 503
+/// of a dependency that does not answer, not a timeout of its own (the database pool's acquire
+/// timeout alone is 30 s).
+const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1_500);
+
+/// `"ok"` when `check` answers within [`CHECK_TIMEOUT`], else why not (logged).
+async fn check<E: std::fmt::Display>(
+    name: &str,
+    check: impl std::future::Future<Output = Result<(), E>>,
+) -> &'static str {
+    match tokio::time::timeout(CHECK_TIMEOUT, check).await {
+        Ok(Ok(())) => "ok",
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: {name} unreachable");
+            "unreachable"
+        }
+        Err(_) => {
+            tracing::warn!(
+                timeout_ms = CHECK_TIMEOUT.as_millis() as u64,
+                "readiness: {name} did not answer"
+            );
+            "timeout"
+        }
+    }
+}
+
+/// Ready to serve: the database and the job queue answer, both asked at once, each within
+/// [`CHECK_TIMEOUT`]. 503 with the failing check otherwise.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let database = match state.db.ping().await {
-        Ok(()) => "ok".to_owned(),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness: database unreachable");
-            "unreachable".to_owned()
-        }
-    };
-    let queue = match state.queue.ping().await {
-        Ok(()) => "ok".to_owned(),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness: job queue unreachable");
-            "unreachable".to_owned()
-        }
-    };
+    let (database, queue) = tokio::join!(
+        check("database", state.db.ping()),
+        check("job queue", state.queue.ping())
+    );
     let ok = database == "ok" && queue == "ok";
     let body = json!({
         "status": if ok { "ok" } else { "unavailable" },

@@ -70,18 +70,38 @@ pub async fn take_lease(
     now: DateTime<Utc>,
     ttl: Duration,
 ) -> Result<Option<link::Model>, sea_orm::DbErr> {
-    let rows = link::Entity::update_many()
-        .col_expr(link::Column::LeaseOwner, Expr::value(owner.to_owned()))
-        .col_expr(link::Column::LeaseUntil, Expr::value(now + ttl))
-        .filter(link::Column::Id.eq(link_id))
-        .filter(
-            Condition::any()
-                .add(link::Column::LeaseUntil.is_null())
-                .add(link::Column::LeaseUntil.lt(now)),
-        )
-        .exec_with_returning(db)
-        .await?;
-    Ok(rows.into_iter().next())
+    Ok(take_lease_noting_abandoned(db, link_id, owner, now, ttl)
+        .await?
+        .map(|(row, _)| row))
+}
+
+/// [`take_lease`], also saying whether the lease taken had been abandoned: held by a worker that
+/// stopped before it ended (every refresh that ends clears it). Such a worker may have died after
+/// the platform answered. A free lease is taken with the first statement; the second runs only
+/// when the lease was not free.
+async fn take_lease_noting_abandoned(
+    db: &DatabaseConnection,
+    link_id: Uuid,
+    owner: &str,
+    now: DateTime<Utc>,
+    ttl: Duration,
+) -> Result<Option<(link::Model, bool)>, sea_orm::DbErr> {
+    for (held, abandoned) in [
+        (link::Column::LeaseUntil.is_null(), false),
+        (link::Column::LeaseUntil.lt(now), true),
+    ] {
+        let rows = link::Entity::update_many()
+            .col_expr(link::Column::LeaseOwner, Expr::value(owner.to_owned()))
+            .col_expr(link::Column::LeaseUntil, Expr::value(now + ttl))
+            .filter(link::Column::Id.eq(link_id))
+            .filter(held)
+            .exec_with_returning(db)
+            .await?;
+        if let Some(row) = rows.into_iter().next() {
+            return Ok(Some((row, abandoned)));
+        }
+    }
+    Ok(None)
 }
 
 async fn release_lease(
@@ -133,11 +153,13 @@ pub async fn refresh_link(
     keyring: &Keyring,
     req: RefreshRequest<'_>,
 ) -> Result<RefreshOutcome, DomainError> {
-    let Some(leased) = take_lease(db, req.link_id, req.owner, req.now, req.lease_ttl).await? else {
+    let Some((leased, abandoned)) =
+        take_lease_noting_abandoned(db, req.link_id, req.owner, req.now, req.lease_ttl).await?
+    else {
         come_back_when_the_lease_ends(db, req.link_id, req.now).await?;
         return Ok(RefreshOutcome::Skipped);
     };
-    let result = refresh_leased(db, client, keyring, &req, &leased).await;
+    let result = refresh_leased(db, client, keyring, &req, &leased, abandoned).await;
     // Whatever else happened, the lease goes; the token write of a refresh cleared it already
     // (one statement fewer on the path every link takes).
     if !matches!(result, Ok(RefreshOutcome::Refreshed)) {
@@ -152,6 +174,7 @@ async fn refresh_leased(
     keyring: &Keyring,
     req: &RefreshRequest<'_>,
     link: &link::Model,
+    abandoned: bool,
 ) -> Result<RefreshOutcome, DomainError> {
     if !matches!(link.status, LinkStatus::Linked | LinkStatus::ExpiringSoon) {
         return Ok(RefreshOutcome::Skipped);
@@ -186,7 +209,10 @@ async fn refresh_leased(
         },
     };
     match client.refresh(&input, req.now).await {
+        // Nothing comes before this write: a worker that stops between the platform's answer and
+        // its commit loses a rotated refresh token (see `InvalidReason::RefreshResultLost`).
         Ok(tokens) => {
+            let answered = std::time::Instant::now();
             let access = keyring.seal(&tokens.access_token, &Aad::new(link.id, TokenKind::Access));
             // A platform that sends no refresh token (Google, Meta) keeps the stored one.
             let refresh = match &tokens.refresh_token {
@@ -226,8 +252,12 @@ async fn refresh_leased(
                 )
                 .col_expr(link::Column::LastRefreshedAt, Expr::value(Some(req.now)))
                 .col_expr(link::Column::RefreshFailures, Expr::value(0))
-                // The failure the link showed is over.
+                // A failure this refresh got past is no longer the link's last word.
                 .col_expr(link::Column::LastError, Expr::value(Option::<String>::None))
+                .col_expr(
+                    link::Column::LastErrorAt,
+                    Expr::value(Option::<DateTime<Utc>>::None),
+                )
                 .col_expr(
                     link::Column::NextRefreshAt,
                     Expr::value(Option::<DateTime<Utc>>::None),
@@ -254,9 +284,15 @@ async fn refresh_leased(
                     message: "refresh lease lost before the tokens were written".into(),
                 });
             }
+            // The window a kill -9 would lose the rotated token in (docs/durable-jobs.md).
+            tracing::debug!(
+                link_id = %link.id,
+                window_us = answered.elapsed().as_micros() as u64,
+                "refresh stored"
+            );
             Ok(RefreshOutcome::Refreshed)
         }
-        Err(e) => handle_error(db, req, link, e).await,
+        Err(e) => handle_error(db, req, link, e, abandoned).await,
     }
 }
 
@@ -265,6 +301,7 @@ async fn handle_error(
     req: &RefreshRequest<'_>,
     link: &link::Model,
     error: PlatformError,
+    abandoned: bool,
 ) -> Result<RefreshOutcome, DomainError> {
     if let Some(reason) = error.invalid_reason() {
         let current = link::Entity::find_by_id(link.id).one(db).await?;
@@ -272,7 +309,20 @@ async fn handle_error(
             // Someone refreshed meanwhile: the grant we used was the old one. Not invalid.
             return Ok(RefreshOutcome::NotDue);
         }
-        invalidate(db, link, reason, &error.to_string(), req.now).await?;
+        // The grant is dead right after a refresh that never ended: that worker most likely
+        // died after the platform rotated the refresh token. Say so, rather than blame the
+        // creator's session.
+        let (reason, message) = if abandoned && reason == InvalidReason::SessionInvalidated {
+            (
+                InvalidReason::RefreshResultLost,
+                format!(
+                    "the result of an earlier refresh was lost (its worker stopped after the platform answered); the creator must reconnect ({error})"
+                ),
+            )
+        } else {
+            (reason, error.to_string())
+        };
+        invalidate(db, link, reason, &message, req.now).await?;
         return Ok(RefreshOutcome::Invalidated(reason));
     }
     let failures = link.refresh_failures.saturating_add(1);
@@ -377,6 +427,30 @@ pub async fn invalidate_as(
     }
     txn.commit().await?;
     Ok(true)
+}
+
+/// Releases the claims of [`claim_due`] still outstanding at `now` (the queue lost their jobs):
+/// links whose `next_refresh_at` lies ahead with no failure behind it (a backoff after failures
+/// keeps its time) and no live lease. Returns how many.
+pub async fn release_claims(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<u64, sea_orm::DbErr> {
+    let released = link::Entity::update_many()
+        .col_expr(
+            link::Column::NextRefreshAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(link::Column::NextRefreshAt.gt(now))
+        .filter(link::Column::RefreshFailures.eq(0))
+        .filter(
+            Condition::any()
+                .add(link::Column::LeaseUntil.is_null())
+                .add(link::Column::LeaseUntil.lt(now)),
+        )
+        .exec(db)
+        .await?;
+    Ok(released.rows_affected)
 }
 
 /// Claims up to `limit` links due for refresh at `now` (access token expiring within the

@@ -271,6 +271,9 @@ fn reason_text(reason: Option<InvalidReason>) -> &'static str {
             "The platform asks you to log in there and confirm something first."
         }
         Some(InvalidReason::Erased) => "The data of this account was erased.",
+        Some(InvalidReason::RefreshResultLost) => {
+            "We lost the platform's answer while renewing this connection; please connect again."
+        }
         None => "The connection no longer works.",
     }
 }
