@@ -98,6 +98,7 @@ pub async fn create_at(
         expires_at: Set(now + lifetime),
         revoked_at: Set(None),
         last_opened_at: Set(None),
+        return_url: Set(None),
     }
     .insert(db)
     .await?;
@@ -220,6 +221,20 @@ pub async fn revoke(
         .await?;
     tracing::info!(invite_id = %id, "connect invite revoked");
     get(db, org, id).await
+}
+
+/// Sets the URL the invite's page offers as "Back to <app>", after checking its origin against
+/// the organization's allowed return origins.
+pub async fn set_return_url(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    invite: connect_invite::Model,
+    return_url: &str,
+) -> DomainResult<connect_invite::Model> {
+    let checked = crate::organizations::check_return_url(db, org, return_url).await?;
+    let mut active: connect_invite::ActiveModel = invite.into();
+    active.return_url = Set(Some(checked));
+    Ok(active.update(db).await?)
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ mod m20261125_000090_link_event_notify;
 mod m20261126_000070_dead_job_organization;
 mod m20261204_000080_pending_revocation;
 mod m20261206_000100_followers_hidden;
+mod m20261206_000200_connect_return_urls;
 
 /// Every migration in the order it runs.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000070_dead_job_organization::Migration),
             Box::new(m20261204_000080_pending_revocation::Migration),
             Box::new(m20261206_000100_followers_hidden::Migration),
+            Box::new(m20261206_000200_connect_return_urls::Migration),
         ]
     }
 }

@@ -275,6 +275,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("Mutation.addCampaignPost", Rule::staff()),
     ("Mutation.removeCampaignContent", Rule::staff()),
     ("Mutation.createApiKey", Rule::admin()),
+    ("Mutation.setConnectReturnOrigins", Rule::admin()),
     ("Mutation.revokeApiKey", Rule::admin()),
     ("Mutation.retryJob", Rule::admin()),
     (

@@ -22,6 +22,10 @@ pub struct StartConnectInput {
     pub platform: Platform,
     /// To reconnect an existing account: its id. The creator must sign in as that same account.
     pub account_id: Option<ID>,
+    /// Where the browser goes when the flow ends, with `notice=connected` or
+    /// `error=<CODE>&platform=…` added to its query: a URL on an origin the organization allows
+    /// (`setConnectReturnOrigins`); else `RETURN_URL_NOT_ALLOWED`.
+    pub return_url: Option<String>,
 }
 
 /// The result of `startConnect`.
@@ -108,6 +112,7 @@ impl ConnectMutation {
                 invite_id: None,
                 account_id,
                 redirect_to: None,
+                return_url: input.return_url.clone(),
             },
         )
         .await;

@@ -52,6 +52,26 @@ pub struct CreateConnectInviteInput {
     /// How long the link works, in seconds: from 300 (5 minutes) to 2592000 (30 days); default
     /// 604800 (7 days).
     pub expires_in: Option<i32>,
+    /// The page offers "Back to <app>" with this URL: it must be on an origin the organization
+    /// allows (`setConnectReturnOrigins`); else `RETURN_URL_NOT_ALLOWED`.
+    pub return_url: Option<String>,
+}
+
+/// What `setConnectReturnOrigins` needs.
+#[derive(InputObject)]
+pub struct SetConnectReturnOriginsInput {
+    /// Every origin (`https://app.example.com`: scheme, host, port) allowed as a `returnUrl`;
+    /// replaces the current list. At most 20.
+    pub origins: Vec<String>,
+}
+
+/// The result of `setConnectReturnOrigins`.
+#[derive(SimpleObject)]
+pub struct SetConnectReturnOriginsPayload {
+    /// The allowed origins now, in canonical form; null when `userErrors` says why not.
+    pub origins: Option<Vec<String>>,
+    /// Why the list was not changed.
+    pub user_errors: Vec<UserError>,
 }
 
 /// The result of `createConnectInvite`.
@@ -112,7 +132,14 @@ impl InviteMutation {
         let expires_in = input
             .expires_in
             .map(|s| chrono::Duration::seconds(i64::from(s)));
-        match domain::invites::create_at(
+        // Checked first, so a refused URL leaves no invite behind.
+        if let Some(url) = input.return_url.as_deref() {
+            if let Err(e) = domain::organizations::check_return_url(api.db(), api.org(), url).await
+            {
+                return Ok(fail(from_domain(e, "returnUrl", api.request_id())?));
+            }
+        }
+        let created = domain::invites::create_at(
             api.db(),
             api.org(),
             profile_id,
@@ -120,14 +147,43 @@ impl InviteMutation {
             &api.actor(),
             api.now(),
         )
-        .await
-        {
+        .await;
+        let created = match (created, input.return_url.as_deref()) {
+            (Ok((invite, token)), Some(url)) => {
+                domain::invites::set_return_url(api.db(), api.org(), invite, url)
+                    .await
+                    .map(|invite| (invite, token))
+            }
+            (other, _) => other,
+        };
+        match created {
             Ok((invite, token)) => Ok(CreateConnectInvitePayload {
                 url: Some(format!("{}/connect/{token}", api.public_url())),
                 invite: Some(ConnectInvite(invite)),
                 user_errors: vec![],
             }),
             Err(e) => Ok(fail(from_domain(e, "profileId", api.request_id())?)),
+        }
+    }
+
+    /// Replaces the origins the organization allows as `returnUrl` of `startConnect` and
+    /// `createConnectInvite` (where a creator goes back to after connecting).
+    /// Access: role admin; no API keys; no creators.
+    async fn set_connect_return_origins(
+        &self,
+        ctx: &Context<'_>,
+        input: SetConnectReturnOriginsInput,
+    ) -> Result<SetConnectReturnOriginsPayload> {
+        let api = ctx.api();
+        match domain::organizations::set_return_origins(api.db(), api.org(), &input.origins).await {
+            Ok(origins) => Ok(SetConnectReturnOriginsPayload {
+                origins: Some(origins),
+                user_errors: vec![],
+            }),
+            Err(e) => Ok(SetConnectReturnOriginsPayload {
+                origins: None,
+                user_errors: vec![from_domain(e, "origins", api.request_id())?],
+            }),
         }
     }
 

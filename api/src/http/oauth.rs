@@ -185,6 +185,7 @@ pub async fn start(
             invite_id: Some(invite.id),
             account_id,
             redirect_to: Some(page_url.clone()),
+            return_url: None,
         },
     )
     .await;

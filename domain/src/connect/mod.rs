@@ -79,6 +79,8 @@ pub struct BeginConnect {
     pub account_id: Option<Uuid>,
     /// Where to send the browser afterwards: a path of this application (e.g. `/connect/{token}`).
     pub redirect_to: Option<String>,
+    /// Or a URL of the organization's own app (`returnUrl`), on an origin it allows.
+    pub return_url: Option<String>,
 }
 
 /// What the platform sent back to the callback.
@@ -266,11 +268,11 @@ pub async fn begin(
             ));
         }
     }
-    let redirect_to = req
-        .redirect_to
-        .as_deref()
-        .map(checked_redirect)
-        .transpose()?;
+    let redirect_to = match (req.redirect_to.as_deref(), req.return_url.as_deref()) {
+        (Some(path), _) => Some(checked_redirect(path)?),
+        (None, Some(url)) => Some(crate::organizations::check_return_url(db, org, url).await?),
+        (None, None) => None,
+    };
     let client = clients.get(req.platform.provider());
     let now = clients.now();
     let state = random_token();

@@ -19,6 +19,8 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
     pub last_opened_at: Option<DateTimeUtc>,
+    /// Where the page's "Back to <app>" goes: a URL on an origin the organization allows.
+    pub return_url: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

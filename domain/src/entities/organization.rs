@@ -10,6 +10,9 @@ pub struct Model {
     pub id: Uuid,
     pub name: String,
     pub created_at: DateTimeUtc,
+    /// Origins (`https://app.example`), one per line, allowed as return URLs of the Connect
+    /// flow (`returnUrl` of `startConnect` and invites).
+    pub connect_return_origins: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

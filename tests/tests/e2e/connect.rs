@@ -868,6 +868,7 @@ pub async fn insert_invite(
         expires_at: Set(now + lifetime),
         revoked_at: Set(None),
         last_opened_at: Set(None),
+        return_url: Set(None),
     }
     .insert(db)
     .await

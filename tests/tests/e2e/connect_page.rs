@@ -591,7 +591,107 @@ async fn the_page_words_outcomes_itself_and_echoes_nothing_from_the_query(backen
     );
 }
 
+/// `returnUrl` (invites and `startConnect`) must be on an origin the organization's admin
+/// allowed; the page then offers "Back to <app>", and a flow started with one ends there.
+async fn return_urls_must_be_on_an_origin_the_organization_allows(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let db = app.db.connect().await;
+    let profile = fixtures::profile(&db, app.org, "Ana").await;
+    const SET: &str = "mutation($input: SetConnectReturnOriginsInput!) { setConnectReturnOrigins(input: $input) { origins userErrors { code field } } }";
+    let bad = app
+        .graphql_ok(
+            SET,
+            json!({"input": {"origins": ["https://app.example.com/path"]}}),
+        )
+        .await;
+    assert_eq!(bad["setConnectReturnOrigins"]["origins"], json!(null));
+    assert_eq!(
+        bad["setConnectReturnOrigins"]["userErrors"][0]["code"],
+        "INVALID_ORIGIN"
+    );
+    let ok = app
+        .graphql_ok(
+            SET,
+            json!({"input": {"origins": ["https://app.example.com", "http://localhost:3000/"]}}),
+        )
+        .await;
+    assert_eq!(
+        ok["setConnectReturnOrigins"]["origins"],
+        json!(["https://app.example.com", "http://localhost:3000"])
+    );
+
+    // An invite back to another site is refused and not created.
+    let refused = app
+        .graphql_ok(
+            CREATE,
+            json!({"input": {"profileId": fixtures::profile_gid(profile), "returnUrl": "https://evil.example/x"}}),
+        )
+        .await;
+    assert_eq!(refused["createConnectInvite"]["url"], json!(null));
+    assert_eq!(
+        refused["createConnectInvite"]["userErrors"][0]["code"],
+        "RETURN_URL_NOT_ALLOWED"
+    );
+    assert_eq!(
+        refused["createConnectInvite"]["userErrors"][0]["field"],
+        "returnUrl"
+    );
+    let created = app
+        .graphql_ok(
+            CREATE,
+            json!({"input": {"profileId": fixtures::profile_gid(profile), "returnUrl": "https://app.example.com/creators/42"}}),
+        )
+        .await;
+    let url = created["createConnectInvite"]["url"]
+        .as_str()
+        .expect("an invite");
+    let html = app
+        .client
+        .get(url)
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains(
+            r#"<a id="back" href="https://app.example.com/creators/42">Back to app.example.com</a>"#
+        ),
+        "{html}"
+    );
+
+    // startConnect: refused off the list; on it, the flow ends at the app with its outcome.
+    const START: &str = "mutation($i: StartConnectInput!) { startConnect(input: $i) { authorizeUrl userErrors { code field } } }";
+    let off = app
+        .graphql_ok(
+            START,
+            json!({"i": {"profileId": fixtures::profile_gid(profile), "platform": "TIKTOK", "returnUrl": "https://app.example.com.evil.example/"}}),
+        )
+        .await;
+    assert_eq!(
+        off["startConnect"]["userErrors"][0]["code"],
+        "RETURN_URL_NOT_ALLOWED"
+    );
+    let on = app
+        .graphql_ok(
+            START,
+            json!({"i": {"profileId": fixtures::profile_gid(profile), "platform": "TIKTOK", "returnUrl": "https://app.example.com/done"}}),
+        )
+        .await;
+    let authorize = on["startConnect"]["authorizeUrl"]
+        .as_str()
+        .expect("a consent page");
+    let back = crate::connect::consent(&app, authorize, "tiktok_leo", None).await;
+    let (status, to) = crate::connect::callback(&app, &back).await;
+    assert_eq!(status, 303, "{to}");
+    assert_eq!(to, "https://app.example.com/done?notice=connected#notice");
+}
+
 on_both_backends!(
+    return_urls_must_be_on_an_origin_the_organization_allows,
     the_page_words_outcomes_itself_and_echoes_nothing_from_the_query,
     an_invite_opens_a_page_with_every_account_its_badge_dates_and_actions,
     an_unknown_expired_or_revoked_invite_shows_the_same_page,

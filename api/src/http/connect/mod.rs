@@ -203,6 +203,12 @@ async fn render_page(
         token,
         csrf: &csrf,
         org_name: &org.name,
+        back: invite.return_url.as_deref().and_then(|u| {
+            url::Url::parse(u)
+                .ok()
+                .and_then(|p| p.host_str().map(str::to_owned))
+                .map(|host| (u, host))
+        }),
         now: state.services.clock().now(),
         window: chrono::Duration::days(i64::from(state.config.links.expiring_window_days)),
         notice,

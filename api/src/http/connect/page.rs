@@ -13,6 +13,8 @@ pub struct PageContext<'a> {
     pub csrf: &'a str,
     /// The organization asking for access (named in the header and in next steps).
     pub org_name: &'a str,
+    /// The organization's app to go back to: its URL and host ("Back to <host>").
+    pub back: Option<(&'a str, String)>,
     pub now: DateTime<Utc>,
     pub window: chrono::Duration,
     /// A one-line message after a form post or a return from a platform.
@@ -233,6 +235,8 @@ input[type=text], select { font:inherit; padding:.6rem; border:2px solid #9ca3af
 .followers { margin:0; color:#374151; }
 .notice p.notice-text { margin:0 0 .5rem; } .notice p.notice-text:only-child { margin:0; }
 .help { color:#374151; margin-top:1.5rem; }
+.back { margin:0 0 .5rem; } .back a { color:#1d4ed8; font-weight:600; }
+.back a:focus-visible { outline:3px solid #111827; outline-offset:2px; }
 "#;
 
 fn platform_name(p: Platform) -> &'static str {
@@ -351,6 +355,9 @@ pub fn render(
                 main {
                     p.asker #asker {
                         strong { (org) } " asks you to connect your social accounts to your creator profile, read-only, so they can see your posts' real metrics."
+                    }
+                    @if let Some((href, host)) = &cx.back {
+                        p.back { a #back href=(href) { "Back to " (host) } }
                     }
                     h1 { "Connect your accounts for " (profile.name) }
                     @if let Some(notice) = &cx.notice {
