@@ -360,6 +360,11 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
                     "a creator token needs at least one --profile".into(),
                 ));
             }
+            // The server refuses a token for an organization that does not exist; so does this.
+            let db = open_database(&config).await?;
+            domain::organizations::get(&db, OrgId::new(org))
+                .await
+                .map_err(|_| CliError::Usage(format!("no organization {org}")))?;
             let token = crate::auth::jwt::issue(
                 &config.auth,
                 &TokenRequest {

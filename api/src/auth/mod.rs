@@ -26,7 +26,7 @@ use rate_limit::RateLimiter;
 pub enum AuthError {
     #[error("authentication required: send `Authorization: Bearer <token>` or `X-Api-Key: <key>`")]
     Missing,
-    #[error("send one credential, not both `Authorization` and `X-Api-Key`")]
+    #[error("send one credential: one `Authorization` or one `X-Api-Key` header, not several")]
     Ambiguous,
     #[error("invalid token: {0}")]
     InvalidToken(String),
@@ -54,6 +54,10 @@ impl Authenticator {
         db: &DatabaseConnection,
         headers: &HeaderMap,
     ) -> Result<Caller, AuthError> {
+        // Two headers of a kind are refused rather than one of them silently winning.
+        if headers.get_all(AUTHORIZATION).count() > 1 || headers.get_all("x-api-key").count() > 1 {
+            return Err(AuthError::Ambiguous);
+        }
         let api_key = headers.get("x-api-key").map(|v| v.to_str().unwrap_or(""));
         let bearer = headers.get(AUTHORIZATION).map(|v| {
             let v = v.to_str().unwrap_or("");
@@ -70,7 +74,24 @@ impl Authenticator {
                 "the Authorization header must be `Bearer <token>`".into(),
             )),
             (None, Some(token)) if api_keys::looks_like_key(token) => self.key(db, token).await,
-            (None, Some(token)) => self.jwt.verify(token).await.map(Caller::User),
+            (None, Some(token)) => {
+                let user = self.jwt.verify(token).await?;
+                // A token for an organization that does not exist is no credential (it could
+                // only fail later, on foreign keys).
+                match domain::organizations::get(db, user.org).await {
+                    Ok(_) => Ok(Caller::User(user)),
+                    Err(domain::DomainError::NotFound { .. }) => {
+                        tracing::info!(target: "audit", org = %user.org, "token for an unknown organization refused");
+                        Err(AuthError::InvalidToken(
+                            "the token's organization does not exist".into(),
+                        ))
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot check a token's organization");
+                        Err(AuthError::Unavailable)
+                    }
+                }
+            }
         }
     }
 
@@ -78,9 +99,16 @@ impl Authenticator {
         let presented = Secret::new(key);
         match api_keys::authenticate(db, &presented, Utc::now()).await {
             Ok(KeyCheck::Valid(k)) => Ok(Caller::ApiKey(k)),
-            Ok(KeyCheck::Unknown) => Err(AuthError::InvalidKey("unknown key")),
-            Ok(KeyCheck::Revoked) => Err(AuthError::InvalidKey("the key was revoked")),
-            Ok(KeyCheck::Expired) => Err(AuthError::InvalidKey("the key has expired")),
+            // One answer for every outsider; which one it was goes to the log only.
+            Ok(check) => {
+                let reason = match check {
+                    KeyCheck::Revoked => "revoked",
+                    KeyCheck::Expired => "expired",
+                    _ => "unknown",
+                };
+                tracing::info!(target: "audit", reason, "API key refused");
+                Err(AuthError::InvalidKey("unknown, revoked or expired key"))
+            }
             Err(e) => {
                 tracing::error!(error = %e, "cannot check an API key");
                 Err(AuthError::Unavailable)

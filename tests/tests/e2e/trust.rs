@@ -258,7 +258,99 @@ async fn a_meta_code_from_one_flow_is_refused_with_another_flows_state(backend: 
         .is_empty());
 }
 
+/// Two `Authorization` headers, a token for an organization that does not exist, and API keys that
+/// are unknown, revoked or expired: each is a 401; the three keys get one and the same answer.
+async fn ambiguous_foreign_and_dead_credentials_are_refused_alike(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let viewer = json!({"query": "{ viewer { kind } }"});
+    let admin = format!("Bearer {}", app.admin_token());
+    let two = app
+        .bare_client
+        .post(app.url("/graphql"))
+        .header("authorization", &admin)
+        .header("authorization", "Bearer cl_live_someone_elses_key")
+        .json(&viewer)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(two.status(), 401);
+    let one = app
+        .bare_client
+        .post(app.url("/graphql"))
+        .header("authorization", &admin)
+        .json(&viewer)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(one.status(), 200);
+
+    let mut claims = app.admin_claims();
+    claims.org = uuid::Uuid::now_v7();
+    let (status, body) = app
+        .graphql_as(
+            &Credential::Bearer(tests::sign_claims(&claims)),
+            "{ viewer { kind } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let db = app.db.connect().await;
+    let revoked = app.api_key(&[domain::access::Scope::ProfilesRead]).await;
+    domain::entities::api_key::Entity::update_many()
+        .col_expr(
+            domain::entities::api_key::Column::RevokedAt,
+            Expr::value(chrono::Utc::now()),
+        )
+        .filter(domain::entities::api_key::Column::OrganizationId.eq(app.org.uuid()))
+        .exec(&db)
+        .await
+        .expect("revoke");
+    let expired = app.api_key(&[domain::access::Scope::ProfilesRead]).await;
+    domain::entities::api_key::Entity::update_many()
+        .col_expr(
+            domain::entities::api_key::Column::ExpiresAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::minutes(1)),
+        )
+        .filter(domain::entities::api_key::Column::RevokedAt.is_null())
+        .filter(domain::entities::api_key::Column::OrganizationId.eq(app.org.uuid()))
+        .exec(&db)
+        .await
+        .expect("expire");
+    let unknown = format!("{}x", &expired[..expired.len() - 1]);
+    let mut messages = Vec::new();
+    for key in [revoked, expired, unknown] {
+        let (status, body) = app
+            .graphql_as(&Credential::ApiKey(key), "{ viewer { kind } }", json!({}))
+            .await;
+        assert_eq!(status, 401, "{body}");
+        messages.push(body["errors"][0]["message"].clone());
+    }
+    assert!(messages.iter().all(|m| m == &messages[0]), "{messages:?}");
+
+    // `token issue` mints no token for an organization that does not exist.
+    let dir = tempfile::tempdir().expect("dir");
+    let missing = uuid::Uuid::now_v7().to_string();
+    let out = Command::new(creatorlink_bin())
+        .args(["token", "issue", "--org", &missing, "--role", "admin"])
+        .current_dir(dir.path())
+        .env("DATABASE_URL", &app.db.url)
+        .env("CREATORLINK_AUTH_JWT_HS256_SECRET", tests::TEST_JWT_SECRET)
+        .env("CREATORLINK_LOG_LEVEL", "warn")
+        .output()
+        .expect("the binary runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&missing));
+    assert!(out.stdout.is_empty());
+}
+
 on_both_backends!(
+    ambiguous_foreign_and_dead_credentials_are_refused_alike,
     revoking_an_invite_ends_its_page_and_every_sign_in_begun_from_it,
     invite_revoke_on_the_command_line_ends_the_page,
     the_connect_page_reads_invite_expiry_from_the_application_clock,
