@@ -1223,7 +1223,13 @@ mod tests {
             env(&[
                 ("CREATORLINK_MODE", "production"),
                 ("CREATORLINK_VAULT_KEYS", &format!("k1:{key}")),
-                ("CREATORLINK_SANDBOX_ENABLED", "true"),
+                // Production never runs the sandbox: every platform has its app.
+                ("CREATORLINK_PLATFORMS_META_CLIENT_ID", "123"),
+                ("CREATORLINK_PLATFORMS_META_CLIENT_SECRET", "meta-secret"),
+                ("CREATORLINK_PLATFORMS_TIKTOK_CLIENT_ID", "ck"),
+                ("CREATORLINK_PLATFORMS_TIKTOK_CLIENT_SECRET", "cs"),
+                ("CREATORLINK_PLATFORMS_GOOGLE_CLIENT_ID", "g"),
+                ("CREATORLINK_PLATFORMS_GOOGLE_CLIENT_SECRET", "gs"),
             ]),
         )
         .expect("keys given");

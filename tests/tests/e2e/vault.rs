@@ -108,8 +108,9 @@ async fn vault_rotate_reseals_every_token_under_the_new_key_and_can_be_rerun(bac
         "{stdout} {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // Access + refresh token of the TikTok link, the pending Meta grant and the pending revoke.
-    assert!(stdout.contains("4 re-sealed"), "{stdout}");
+    // Access + refresh token of the TikTok link, the pending Meta grant and its PKCE verifier
+    // (Meta flows use PKCE, issue 18), and the pending revoke.
+    assert!(stdout.contains("5 re-sealed"), "{stdout}");
 
     let only_new = Keyring::from_config(&new).expect("keyring");
     for l in link::Entity::find().all(&db).await.expect("links") {
@@ -136,7 +137,7 @@ async fn vault_rotate_reseals_every_token_under_the_new_key_and_can_be_rerun(bac
     let stdout = String::from_utf8_lossy(&again.stdout);
     assert!(again.status.success());
     assert!(
-        stdout.contains("0 re-sealed") && stdout.contains("4 already current"),
+        stdout.contains("0 re-sealed") && stdout.contains("5 already current"),
         "{stdout}"
     );
 }
